@@ -1,0 +1,196 @@
+"""Multiscale (chain / residue / atom) Gaussian noise and its exact covariance by level.
+
+The reviewed noise, for weights (w_c, w_r, w_a) and W = w_c + w_r + w_a:
+
+    s_l = sqrt(w_l / W) sigma,     l in {chain, residue, atom}
+    eps_i = s_a n_i + s_r n_{res(i)} + s_c n_{chain(i)}        (n ~ N(0, I_3) per unit)
+
+Every atom then carries variance sigma^2 per coordinate, but the three parts are
+shared by different groups of atoms.  Any linear read-out v of the atom noise
+(a centroid, a difference of centroids) has per-coordinate variance
+
+    Var[v . eps] = s_a^2 sum_i v_i^2 + s_r^2 sum_r (sum_{i in r} v_i)^2 + s_c^2 sum_c (sum_{i in c} v_i)^2,
+
+which `level_variances` evaluates in closed form for the read-outs below, with
+n_r atoms in residue r, R_c residues in chain c and C chains.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .edm import ParameterError
+from .hierarchy import Hierarchy
+
+LEVELS = ("chain", "residue", "atom")
+
+
+@dataclass(frozen=True)
+class NoiseWeights:
+    """Variance weights of the chain, residue and atom noise (only ratios matter)."""
+
+    w_c: float
+    w_r: float
+    w_a: float
+
+    def __post_init__(self):
+        ws = (self.w_c, self.w_r, self.w_a)
+        if not all(math.isfinite(w) for w in ws):
+            raise ParameterError(f"noise weights must be finite (got w_c={self.w_c}, w_r={self.w_r}, w_a={self.w_a})")
+        if any(w < 0 for w in ws):
+            raise ParameterError(f"noise weights must be >= 0 (got w_c={self.w_c}, w_r={self.w_r}, w_a={self.w_a})")
+        if sum(ws) <= 0:
+            raise ParameterError("all three noise weights are 0: there would be no noise at all; give at least one level a weight > 0")
+
+    @property
+    def total(self) -> float:
+        return self.w_c + self.w_r + self.w_a
+
+    def shares(self) -> dict[str, float]:
+        """Each level's share of the per-atom noise variance, w_l / W."""
+        return {"chain": self.w_c / self.total, "residue": self.w_r / self.total, "atom": self.w_a / self.total}
+
+    def scales(self) -> tuple[float, float, float]:
+        """(s_c, s_r, s_a) / sigma = sqrt(w_l / W)."""
+        sh = self.shares()
+        return math.sqrt(sh["chain"]), math.sqrt(sh["residue"]), math.sqrt(sh["atom"])
+
+
+ISOTROPIC = NoiseWeights(0.0, 0.0, 1.0)
+
+
+def multiscale_noise(
+    hierarchy: Hierarchy,
+    sigma,
+    weights: NoiseWeights,
+    n_samples: int | None = None,
+    generator: torch.Generator | None = None,
+    dtype=torch.float32,
+) -> torch.Tensor:
+    """Noise eps (B, N, 3) of the hierarchy (B = batch, or n_samples for a batch of one).
+
+    `sigma` is a float or a (B,) tensor.  Padded atoms get zero noise.
+    """
+    B = hierarchy.atom_residue.shape[0] if n_samples is None else n_samples
+    N, R, C = hierarchy.atom_residue.shape[-1], hierarchy.n_residues, hierarchy.n_chains
+    dev = hierarchy.device
+    s_c, s_r, s_a = weights.scales()
+    kw = dict(generator=generator, dtype=dtype, device=dev)
+    eps = s_a * torch.randn(B, N, 3, **kw)
+    if s_r > 0:
+        eps = eps + s_r * hierarchy.residues_to_atoms(torch.randn(B, R, 3, **kw))
+    if s_c > 0:
+        eps = eps + s_c * hierarchy.chains_to_atoms(torch.randn(B, C, 3, **kw))
+    sigma = torch.as_tensor(sigma, dtype=dtype, device=dev).reshape(-1, 1, 1)
+    return eps * sigma * hierarchy.atom_mask.unsqueeze(-1).to(dtype)
+
+
+def isotropic_noise(hierarchy: Hierarchy, sigma, n_samples: int | None = None, generator=None, dtype=torch.float32):
+    return multiscale_noise(hierarchy, sigma, ISOTROPIC, n_samples, generator, dtype)
+
+
+# --------------------------------------------------------------------------- closed form
+
+
+READOUTS = {
+    "atom": "an atom (absolute)",
+    "residue": "a residue centroid (absolute)",
+    "chain": "a chain centroid (absolute)",
+    "complex": "the complex centroid (absolute)",
+    "atom_vs_residue": "an atom relative to its residue centroid",
+    "residue_vs_chain": "a residue centroid relative to its chain centroid",
+    "chain_vs_complex": "a chain centroid relative to the complex centroid",
+}
+
+
+@dataclass(frozen=True)
+class LevelVariances:
+    """Per-coordinate noise variance of each read-out, one value per unit (numpy float64)."""
+
+    values: dict[str, np.ndarray]
+
+    def rms_sigma(self) -> dict[str, float]:
+        """Root-mean-square effective sigma over the units of each read-out."""
+        return {k: float(np.sqrt(np.mean(v))) for k, v in self.values.items()}
+
+
+def _sizes(hierarchy: Hierarchy):
+    if hierarchy.atom_residue.shape[0] != 1:
+        raise ValueError("closed-form level variances take a single (unbatched) structure")
+    ar = hierarchy.atom_residue[0][hierarchy.atom_mask[0]].cpu().numpy()
+    rc = hierarchy.residue_chain[0][hierarchy.residue_mask[0]].cpu().numpy()
+    n_r = np.bincount(ar).astype(float)  # atoms per residue
+    R_c = np.bincount(rc).astype(float)  # residues per chain
+    return ar, rc, n_r, R_c
+
+
+def level_variances(hierarchy: Hierarchy, weights: NoiseWeights, sigma: float = 1.0) -> LevelVariances:
+    """Exact per-coordinate variance of every read-out in READOUTS."""
+    ar, rc, n_r, R_c = _sizes(hierarchy)
+    C = float(R_c.size)
+    s_c, s_r, s_a = (s * sigma for s in weights.scales())
+    a, r, c = s_a**2, s_r**2, s_c**2
+    # A_c = Var of the atom part of chain centroid c / s_a^2 = (1/R_c^2) sum_{r in c} 1/n_r
+    A = np.bincount(rc, weights=1.0 / n_r) / R_c**2
+    B = 1.0 / R_c  # same for the residue part
+    A_bar, B_bar = A.sum() / C**2, B.sum() / C**2
+    n_i, R_i = n_r[ar], R_c[rc]  # size of each atom's residue, each residue's chain
+    A_r = A[rc]
+    v = {
+        "atom": np.full(ar.size, a + r + c),
+        "residue": a / n_r + r + c,
+        "chain": a * A + r * B + c,
+        "complex": np.array([a * A_bar + r * B_bar + c / C]),
+        "atom_vs_residue": a * (1 - 1 / n_i),
+        "residue_vs_chain": a * (1 / n_r - 2 / (R_i * n_r) + A_r) + r * (1 - 1 / R_i),
+        "chain_vs_complex": a * (A * (1 - 2 / C) + A_bar) + r * (B * (1 - 2 / C) + B_bar) + c * (1 - 1 / C),
+    }
+    return LevelVariances(v)
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+def readouts(hierarchy: Hierarchy, eps: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The READOUTS of noise samples eps (S, N, 3) of a single structure."""
+    res = hierarchy.residue_centroids(eps)
+    ch = hierarchy.chain_centroids(res)
+    cx = hierarchy.complex_centroid(ch)
+    return {
+        "atom": eps,
+        "residue": res,
+        "chain": ch,
+        "complex": cx,
+        "atom_vs_residue": eps - hierarchy.residues_to_atoms(res),
+        "residue_vs_chain": res - hierarchy.chains_to_residues(ch),
+        "chain_vs_complex": ch - cx,
+    }
+
+
+def sampled_level_variances(
+    hierarchy: Hierarchy,
+    weights: NoiseWeights,
+    sigma: float = 1.0,
+    n_samples: int = 20_000,
+    seed: int = 0,
+    chunk: int = 2_000,
+) -> LevelVariances:
+    """Monte Carlo estimate of `level_variances`: E[x^2] per unit (the noise has mean 0)."""
+    if n_samples < 1:
+        raise ParameterError(f"n_samples must be >= 1 (got {n_samples})")
+    g = torch.Generator(device=hierarchy.device).manual_seed(seed)
+    sums: dict[str, torch.Tensor] = {}
+    done = 0
+    while done < n_samples:
+        s = min(chunk, n_samples - done)
+        eps = multiscale_noise(hierarchy, sigma, weights, n_samples=s, generator=g, dtype=torch.float64)
+        for k, x in readouts(hierarchy, eps).items():
+            sq = (x**2).mean(-1).sum(0)  # mean over xyz, sum over samples
+            sums[k] = sums.get(k, 0) + sq
+        done += s
+    return LevelVariances({k: (v / n_samples).cpu().numpy() for k, v in sums.items()})
+

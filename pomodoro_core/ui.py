@@ -1,0 +1,48 @@
+"""Helpers shared by the notebooks: command-line parameters and error reporting.
+
+A notebook declares its parameters once with argparse; the parsed values become
+the UI elements' initial values, so `python notebooks/NAME.py --sigma 10` and the
+interactive notebook compute the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import marimo as mo
+
+
+def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse sys.argv[1:]: strictly in script mode, leniently inside marimo."""
+    argv = sys.argv[1:]
+    if mo.running_in_notebook():
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            print(f"ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
+        return args
+    return parser.parse_args(argv)
+
+
+def fail(message: str):
+    """Stop with a clear message: a red callout in a notebook, exit code 2 in a script."""
+    if not mo.running_in_notebook():
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+    mo.stop(True, mo.callout(mo.md(f"**Cannot compute this:** {message}"), kind="danger"))
+
+
+def guarded(fn, *args, **kwargs):
+    """Call fn; a ValueError (bad parameter, bad structure) becomes `fail(message)`."""
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def print_table(title: str, df) -> None:
+    """Key figures on stdout for script mode and CI logs."""
+    import polars as pl
+
+    with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60, tbl_width_chars=160, float_precision=4):
+        print(f"\n== {title} ==\n{df}")
