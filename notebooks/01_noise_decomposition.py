@@ -80,7 +80,7 @@ def _(ATOM_SETS, PRESET_NAMES, args, list_structures, mo):
         _names if args.structure in _names else _names + [args.structure], value=args.structure, label="structure"
     )
     atom_set_ui = mo.ui.dropdown(ATOM_SETS, value=args.atom_set, label="atom set")
-    sigma_ui = mo.ui.number(start=0.001, stop=5000, step=0.5, value=args.sigma, label="σ (Å)")
+    sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")
     samples_ui = mo.ui.slider(200, 20000, step=200, value=min(max(args.samples, 200), 20000), label="Monte Carlo samples")
     return atom_set_ui, preset_ui, samples_ui, sigma_ui, structure_ui
 
@@ -90,9 +90,9 @@ def _(args, get_preset, mo, preset_ui):
     _w = get_preset(preset_ui.value).weights
     _first = preset_ui.value == args.preset
     _pick = lambda cli, default: cli if (_first and cli is not None) else default  # noqa: E731
-    w_c_ui = mo.ui.number(start=0, stop=100, step=0.1, value=_pick(args.w_c, _w.w_c), label="w_c (chain)")
-    w_r_ui = mo.ui.number(start=0, stop=100, step=0.1, value=_pick(args.w_r, _w.w_r), label="w_r (residue)")
-    w_a_ui = mo.ui.number(start=0, stop=100, step=0.1, value=_pick(args.w_a, _w.w_a), label="w_a (atom)")
+    w_c_ui = mo.ui.number(step=0.1, value=_pick(args.w_c, _w.w_c), label="w_c (chain)")
+    w_r_ui = mo.ui.number(step=0.1, value=_pick(args.w_r, _w.w_r), label="w_r (residue)")
+    w_a_ui = mo.ui.number(step=0.1, value=_pick(args.w_a, _w.w_a), label="w_a (atom)")
     return w_a_ui, w_c_ui, w_r_ui
 
 

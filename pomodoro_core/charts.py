@@ -13,9 +13,15 @@ def effective_sigma_bars(table: pl.DataFrame) -> alt.Chart:
     sigma = (table["closed_form"] / table["over_sigma"]).max()
     long = pl.concat(
         [
-            table.select("readout", "kind", (pl.col("closed_form") / sigma).alias("value")).with_columns(source=pl.lit("closed form")),
-            table.select("readout", "kind", (pl.col("monte_carlo") / sigma).alias("value")).with_columns(source=pl.lit("Monte Carlo")),
-            table.select("readout", "kind", pl.col("isotropic_over_sigma").alias("value")).with_columns(source=pl.lit("isotropic noise")),
+            table.select("readout", "kind", (pl.col("closed_form") / sigma).alias("value")).with_columns(
+                source=pl.lit("closed form")
+            ),
+            table.select("readout", "kind", (pl.col("monte_carlo") / sigma).alias("value")).with_columns(
+                source=pl.lit("Monte Carlo")
+            ),
+            table.select("readout", "kind", pl.col("isotropic_over_sigma").alias("value")).with_columns(
+                source=pl.lit("isotropic noise")
+            ),
         ]
     )
     return (

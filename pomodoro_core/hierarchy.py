@@ -32,9 +32,7 @@ def _expand(index: torch.Tensor, lead: torch.Size) -> torch.Tensor:
     return index.expand(*lead) if index.shape != lead else index
 
 
-def segment_sum(
-    x: torch.Tensor, index: torch.Tensor, num_segments: int, mask: torch.Tensor | None = None
-) -> torch.Tensor:
+def segment_sum(x: torch.Tensor, index: torch.Tensor, num_segments: int, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Sum rows of x (B, N, D) into segments given by index (B, N) or (N,)."""
     B, N, D = x.shape
     index = _expand(index, torch.Size((B, N)))
@@ -46,9 +44,7 @@ def segment_sum(
     return out.view(B, num_segments, D)
 
 
-def segment_mean(
-    x: torch.Tensor, index: torch.Tensor, num_segments: int, mask: torch.Tensor | None = None
-) -> torch.Tensor:
+def segment_mean(x: torch.Tensor, index: torch.Tensor, num_segments: int, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Mean of the rows of x (B, N, D) in each segment; empty segments give 0."""
     ones = x.new_ones(x.shape[:-1] + (1,))
     count = segment_sum(ones, index, num_segments, mask)
@@ -88,11 +84,13 @@ class Hierarchy:
     def device(self) -> torch.device:
         return self.atom_residue.device
 
-    def to(self, device: torch.device | str) -> "Hierarchy":
-        return Hierarchy(*(t.to(device) for t in (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask)))
+    def to(self, device: torch.device | str) -> Hierarchy:
+        return Hierarchy(
+            *(t.to(device) for t in (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask))
+        )
 
     @classmethod
-    def from_structures(cls, structures: Sequence[Structure], device: torch.device | str = "cpu") -> "Hierarchy":
+    def from_structures(cls, structures: Sequence[Structure], device: torch.device | str = "cpu") -> Hierarchy:
         B = len(structures)
         N = max(s.n_atoms for s in structures)
         R = max(s.n_residues for s in structures)
@@ -112,7 +110,7 @@ class Hierarchy:
         return cls(t(ar), t(rc), t(am), t(rm), t(cm))
 
     @classmethod
-    def from_structure(cls, structure: Structure, device: torch.device | str = "cpu") -> "Hierarchy":
+    def from_structure(cls, structure: Structure, device: torch.device | str = "cpu") -> Hierarchy:
         return cls.from_structures([structure], device)
 
     # reduce: atoms -> residues -> chains -> complex

@@ -44,7 +44,9 @@ class NoiseWeights:
         if any(w < 0 for w in ws):
             raise ParameterError(f"noise weights must be >= 0 (got w_c={self.w_c}, w_r={self.w_r}, w_a={self.w_a})")
         if sum(ws) <= 0:
-            raise ParameterError("all three noise weights are 0: there would be no noise at all; give at least one level a weight > 0")
+            raise ParameterError(
+                "all three noise weights are 0: there would be no noise at all; give at least one level a weight > 0"
+            )
 
     @property
     def total(self) -> float:
@@ -193,4 +195,3 @@ def sampled_level_variances(
             sums[k] = sums.get(k, 0) + sq
         done += s
     return LevelVariances({k: (v / n_samples).cpu().numpy() for k, v in sums.items()})
-

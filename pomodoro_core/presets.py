@@ -43,7 +43,7 @@ class Preset:
         """The level sampling starts from (in Å for the protein presets)."""
         return float(self.sigma_max * (self.sigma_data if self.schedule_times_sigma_data else 1.0))
 
-    def with_(self, **changes) -> "Preset":
+    def with_(self, **changes) -> Preset:
         return replace(self, **changes)
 
 

@@ -72,7 +72,7 @@ class Structure:
             f"{self.n_atoms} atoms ({self.atom_set}), {self.skipped_residues} residue(s) skipped"
         )
 
-    def select_residues(self, keep: np.ndarray, name: str | None = None) -> "Structure":
+    def select_residues(self, keep: np.ndarray, name: str | None = None) -> Structure:
         """Sub-structure of the residues where `keep` (R,) is True, re-indexed."""
         keep = np.asarray(keep, dtype=bool)
         if keep.shape != (self.n_residues,):

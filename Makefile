@@ -1,0 +1,23 @@
+# Two commands do everything (see README):
+#   make report   install what is missing, run every notebook as a script, export HTML to reports/
+#   make test     install what is missing, run the test suite
+PYTHON ?= python3
+ARGS ?=
+
+.PHONY: setup report test bench lint
+
+setup:
+	@PYTHON=$(PYTHON) bash scripts/setup.sh
+
+report: setup
+	$(PYTHON) -m pomodoro_core.suite $(ARGS)
+
+test: setup
+	$(PYTHON) -m pytest -q
+
+bench: setup
+	$(PYTHON) benchmarks/bench_noise.py
+
+lint: setup
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m marimo check notebooks

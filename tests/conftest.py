@@ -1,0 +1,18 @@
+from pathlib import Path
+
+import pytest
+
+from pomodoro_core.structure import find_structure, load_structure, spatial_crop
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def complex_4e43():
+    return load_structure(find_structure("4E43"))
+
+
+@pytest.fixture(scope="session")
+def dimer_crop():
+    """A two-chain spatial crop of the 1hvr homodimer (the chain level is real)."""
+    return spatial_crop(load_structure(find_structure("1hvr")), 32, seed=0)
