@@ -1,0 +1,157 @@
+"""Pitfalls 2 and 6: which sigma (and sigma_data) should precondition each level?
+
+At level l (atoms, residue centroids, chain centroids) the network sees
+c_in x_l,noisy and is trained towards (x_l - c_skip x_l,noisy) / c_out.  EDM chooses
+c_in, c_skip, c_out so both have unit variance *when the c's are evaluated at the
+level's true noise sigma_l and data scale s_l*.  With data second moment s_l^2 and
+noise variance sigma_l^2 at the level, and c's evaluated at (sigma', sigma_data'):
+
+    Var[c_in x_noisy] = c_in^2 (s_l^2 + sigma_l^2)
+    Var[F target]    = ((1 - c_skip)^2 s_l^2 + c_skip^2 sigma_l^2) / c_out^2
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import torch
+
+from . import edm
+from .hierarchy import Hierarchy
+from .noise import NoiseWeights, level_variances, multiscale_noise
+from .structure import Structure
+
+LEVELS = ("atom", "residue", "chain")
+CHOICES = {
+    "raw σ, preset σ_data (as reviewed)": ("raw", "preset"),
+    "effective σ_l, preset σ_data (review's fix)": ("effective", "preset"),
+    "effective σ_l, level σ_data": ("effective", "level"),
+}
+
+
+def level_coordinates(structure: Structure, dtype=torch.float64) -> dict[str, torch.Tensor]:
+    """Clean coordinates at each level, centred on the complex centroid: (1, units, 3)."""
+    h = Hierarchy.from_structure(structure)
+    x = torch.as_tensor(structure.coords, dtype=dtype).unsqueeze(0)
+    r = h.residue_centroids(x)
+    c = h.chain_centroids(r)
+    center = h.complex_centroid(c)
+    return {"atom": x - center, "residue": r - center, "chain": c - center}
+
+
+def level_sigma_data(structure: Structure) -> dict[str, float]:
+    """Measured per-coordinate RMS of each level's coordinates about the complex centroid."""
+    return {k: float(torch.sqrt((v**2).mean())) for k, v in level_coordinates(structure).items()}
+
+
+def level_noise_factor(structure: Structure, weights: NoiseWeights) -> dict[str, float]:
+    """sigma_l / sigma: RMS effective noise of each level's absolute positions."""
+    rms = level_variances(Hierarchy.from_structure(structure), weights, 1.0).rms_sigma()
+    return {lvl: rms[lvl] for lvl in LEVELS}
+
+
+def criterion(sigma_eval, sd_eval, sigma_true, s_data):
+    """(Var[c_in x_noisy], Var[F target]) with c's at (sigma_eval, sd_eval), truth (sigma_true, s_data)."""
+    cin, cs, co = edm.c_in(sigma_eval, sd_eval), edm.c_skip(sigma_eval, sd_eval), edm.c_out(sigma_eval, sd_eval)
+    var_in = cin**2 * (s_data**2 + sigma_true**2)
+    var_t = ((1 - cs) ** 2 * s_data**2 + cs**2 * sigma_true**2) / co**2
+    return var_in, var_t
+
+
+def _eval_point(choice: str, sigma, lvl: str, factor: dict, sd_level: dict, sigma_data: float):
+    how_sigma, how_sd = CHOICES[choice]
+    s_eval = sigma if how_sigma == "raw" else factor[lvl] * sigma
+    sd_eval = sigma_data if how_sd == "preset" else sd_level[lvl]
+    return s_eval, sd_eval
+
+
+def criterion_curves(structure: Structure, weights: NoiseWeights, sigma_data: float, sigmas: np.ndarray) -> pl.DataFrame:
+    """Closed-form Var[c_in x_noisy] and Var[F target] per level, choice and sigma."""
+    factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
+    rows = []
+    for lvl in LEVELS:
+        true_sigma = factor[lvl] * sigmas
+        for choice in CHOICES:
+            s_eval, sd_eval = _eval_point(choice, sigmas, lvl, factor, sd_level, sigma_data)
+            v_in, v_t = criterion(s_eval, sd_eval, true_sigma, sd_level[lvl])
+            rows.append(pl.DataFrame({"level": lvl, "choice": choice, "sigma": sigmas, "var_c_in_x": v_in, "var_F_target": v_t}))
+    return pl.concat(rows)
+
+
+def criterion_monte_carlo(
+    structure: Structure,
+    weights: NoiseWeights,
+    sigma_data: float,
+    sigmas: np.ndarray,
+    n_samples: int = 256,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """The same variances measured on sampled multiscale noise of the real structure."""
+    h = Hierarchy.from_structure(structure)
+    factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
+    clean = level_coordinates(structure)
+    g = torch.Generator().manual_seed(seed)
+    rows = []
+    for sigma in sigmas:
+        eps = multiscale_noise(h, float(sigma), weights, n_samples=n_samples, generator=g, dtype=torch.float64)
+        r = h.residue_centroids(eps)
+        noisy_eps = {"atom": eps, "residue": r, "chain": h.chain_centroids(r)}
+        for lvl in LEVELS:
+            x, xn = clean[lvl], clean[lvl] + noisy_eps[lvl]
+            for choice in CHOICES:
+                s_eval, sd_eval = _eval_point(choice, float(sigma), lvl, factor, sd_level, sigma_data)
+                cin, cs, co = edm.c_in(s_eval, sd_eval), edm.c_skip(s_eval, sd_eval), edm.c_out(s_eval, sd_eval)
+                rows.append(
+                    {
+                        "level": lvl,
+                        "choice": choice,
+                        "sigma": float(sigma),
+                        "var_c_in_x_mc": float(((cin * xn) ** 2).mean()),
+                        "var_F_target_mc": float((((x - cs * xn) / co) ** 2).mean()),
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+def level_summary(structure: Structure, weights: NoiseWeights, sigma_data: float, sigma: float) -> pl.DataFrame:
+    """Per level at one sigma: effective sigma, measured sigma_data, c's raw vs effective, c_noise needed."""
+    factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
+    rel = level_variances(Hierarchy.from_structure(structure), weights, 1.0).rms_sigma()
+    rel_key = {"atom": "atom_vs_residue", "residue": "residue_vs_chain", "chain": "chain_vs_complex"}
+    rows = []
+    for lvl in LEVELS:
+        s_l = factor[lvl] * sigma
+        rows.append(
+            {
+                "level": lvl,
+                "σ_l / σ (absolute)": factor[lvl],
+                "σ_l / σ (relative to parent)": rel[rel_key[lvl]],
+                "measured σ_data,l (Å)": sd_level[lvl],
+                "c_skip(σ)": float(edm.c_skip(sigma, sigma_data)),
+                "c_skip(σ_l)": float(edm.c_skip(s_l, sigma_data)),
+                "c_out(σ)": float(edm.c_out(sigma, sigma_data)),
+                "c_out(σ_l)": float(edm.c_out(s_l, sigma_data)),
+                "c_in(σ)": float(edm.c_in(sigma, sigma_data)),
+                "c_in(σ_l)": float(edm.c_in(s_l, sigma_data)),
+                "c_noise(σ)": float(edm.c_noise(sigma, sigma_data)),
+                "c_noise needed": float(edm.c_noise(s_l, sigma_data)),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def worst_deviation(curves: pl.DataFrame) -> pl.DataFrame:
+    """Largest |log2 variance| over the sigma grid per level and choice (0 = exactly 1)."""
+    return (
+        curves.with_columns(
+            dev_in=pl.col("var_c_in_x").log(2).abs(),
+            dev_t=pl.col("var_F_target").log(2).abs(),
+        )
+        .group_by("level", "choice", maintain_order=True)
+        .agg(
+            pl.col("var_c_in_x").min().alias("min Var[c_in x]"),
+            pl.col("var_c_in_x").max().alias("max Var[c_in x]"),
+            pl.col("var_F_target").min().alias("min Var[F target]"),
+            pl.col("var_F_target").max().alias("max Var[F target]"),
+        )
+    )
