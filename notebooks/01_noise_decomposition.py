@@ -1,7 +1,10 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="01 · Noise decomposition (pitfall 1)")
+app = marimo.App(
+    width="medium",
+    app_title="01 · Noise decomposition (pitfall 1)",
+)
 
 
 @app.cell
@@ -40,19 +43,17 @@ def _():
 
 @app.cell
 def _(mo):
-    mo.md(
-        r"""
-        # 01 · How the multiscale noise splits σ between chains, residues and atoms
+    mo.md(r"""
+    # 01 · How the multiscale noise splits σ between chains, residues and atoms
 
-        The reviewed model adds noise in three parts: one offset per chain, one per residue and one per atom,
-        with variance weights $w_c, w_r, w_a$ and amplitudes $s_\ell = \sqrt{w_\ell / W}\,\sigma$
-        ($W = w_c + w_r + w_a$). Every atom still carries variance $\sigma^2$, but the parts are *shared*
-        by different groups of atoms, so residues, chains and atoms relative to their parents see very
-        different amounts of noise. **Pitfall 1** of the review says the weights 8.2 / 1.6 / 1.3 leave residues
-        under-noised. This notebook computes, for a real structure, exactly how much of σ moves each level
-        (closed form, checked against Monte Carlo) and compares it with the isotropic noise of Boltz and AF3.
-        """
-    )
+    The reviewed model adds noise in three parts: one offset per chain, one per residue and one per atom,
+    with variance weights $w_c, w_r, w_a$ and amplitudes $s_\ell = \sqrt{w_\ell / W}\,\sigma$
+    ($W = w_c + w_r + w_a$). Every atom still carries variance $\sigma^2$, but the parts are *shared*
+    by different groups of atoms, so residues, chains and atoms relative to their parents see very
+    different amounts of noise. **Pitfall 1** of the review says the weights 8.2 / 1.6 / 1.3 leave residues
+    under-noised. This notebook computes, for a real structure, exactly how much of σ moves each level
+    (closed form, checked against Monte Carlo) and compares it with the isotropic noise of Boltz and AF3.
+    """)
     return
 
 
@@ -97,7 +98,17 @@ def _(args, get_preset, mo, preset_ui):
 
 
 @app.cell
-def _(atom_set_ui, mo, preset_ui, samples_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
+def _(
+    atom_set_ui,
+    mo,
+    preset_ui,
+    samples_ui,
+    sigma_ui,
+    structure_ui,
+    w_a_ui,
+    w_c_ui,
+    w_r_ui,
+):
     mo.vstack(
         [
             mo.hstack([preset_ui, structure_ui, atom_set_ui], justify="start"),

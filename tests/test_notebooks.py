@@ -15,7 +15,7 @@ def run(name, *args, timeout=600):
 
 
 def test_marimo_check_passes():
-    res = subprocess.run([sys.executable, "-m", "marimo", "check", str(NB)], capture_output=True, text=True, cwd=ROOT)
+    res = subprocess.run([sys.executable, "-m", "marimo", "check", "--strict", str(NB)], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
