@@ -1,0 +1,229 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(
+    width="medium",
+    app_title="03 · Schedule coverage (pitfall 8)",
+)
+
+
+@app.cell
+def _():
+    import argparse
+    import sys
+    from pathlib import Path
+
+    import marimo as mo
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from pomodoro_core import charts, schedule
+    from pomodoro_core.edm import LogNormalSigma
+    from pomodoro_core.presets import PRESET_NAMES, get_preset
+    from pomodoro_core.ui import guarded, parse_args, print_table
+
+    return (
+        LogNormalSigma,
+        PRESET_NAMES,
+        argparse,
+        charts,
+        get_preset,
+        guarded,
+        mo,
+        parse_args,
+        print_table,
+        schedule,
+    )
+
+
+@app.cell
+def _(mo):
+    mo.md(r"""
+    # 03 · Does sampling start inside the training σ distribution?
+
+    **Pitfall 8**: the reviewed sampler multiplies its Karras schedule by σ_data, so with σ_max = 80 and σ_data = 16 the
+    first level is 80·16 Å, while training draws σ = σ_data·exp(P_mean + P_std·n). Here you set the schedule and the
+    training distribution and see where the schedule's levels (and the churned levels t̂ = σ(1+γ) the network is actually
+    evaluated at) fall on the training density, how many network evaluations lie beyond a training quantile q, the
+    preconditioning at the first step, and how much noise a perfect denoiser actually leaves after each step when
+    step_scale > 1.
+    """)
+    return
+
+
+@app.cell
+def _(PRESET_NAMES, argparse, parse_args):
+    _p = argparse.ArgumentParser(description="Sampling schedule vs training sigma distribution (pitfall 8)")
+    _p.add_argument("--preset", default="pomodoro-v0.9.0", choices=PRESET_NAMES, help="starting values")
+    _p.add_argument("--sigma-max", type=float, default=None)
+    _p.add_argument("--sigma-min", type=float, default=None)
+    _p.add_argument("--rho", type=float, default=None)
+    _p.add_argument("--steps", type=int, default=None)
+    _p.add_argument("--times-sigma-data", choices=["yes", "no"], default=None)
+    _p.add_argument("--p-mean", type=float, default=None)
+    _p.add_argument("--p-std", type=float, default=None)
+    _p.add_argument("--gamma-0", type=float, default=None)
+    _p.add_argument("--gamma-min", type=float, default=None)
+    _p.add_argument("--step-scale", type=float, default=None)
+    _p.add_argument("--q", type=float, default=0.999, help="training quantile")
+    args = parse_args(_p)
+    return (args,)
+
+
+@app.cell
+def _(args, get_preset, mo):
+    _pr = get_preset(args.preset)
+    _v = lambda cli, default: default if cli is None else cli  # noqa: E731
+    sigma_max_ui = mo.ui.number(value=_v(args.sigma_max, _pr.sigma_max), step=1.0, label="σ_max")
+    sigma_min_ui = mo.ui.number(value=_v(args.sigma_min, _pr.sigma_min), step=1e-4, label="σ_min")
+    rho_ui = mo.ui.slider(1.0, 12.0, step=0.5, value=_v(args.rho, _pr.rho), label="ρ", show_value=True)
+    steps_ui = mo.ui.number(value=_v(args.steps, _pr.steps), step=1, label="steps")
+    times_ui = mo.ui.switch(
+        value=_v(args.times_sigma_data, "yes" if _pr.schedule_times_sigma_data else "no") == "yes",
+        label="multiply schedule by σ_data",
+    )
+    p_mean_ui = mo.ui.slider(-6.0, 3.0, step=0.02, value=_v(args.p_mean, _pr.P_mean), label="P_mean", show_value=True)
+    p_std_ui = mo.ui.slider(0.0, 4.0, step=0.05, value=_v(args.p_std, _pr.P_std), label="P_std", show_value=True)
+    gamma_0_ui = mo.ui.slider(0.0, 2.0, step=0.05, value=_v(args.gamma_0, _pr.gamma_0), label="γ0", show_value=True)
+    gamma_min_ui = mo.ui.number(value=_v(args.gamma_min, _pr.gamma_min), step=0.1, label="γ_min (Å)")
+    step_scale_ui = mo.ui.slider(
+        0.5, 3.0, step=0.05, value=_v(args.step_scale, _pr.step_scale), label="step_scale", show_value=True
+    )
+    q_ui = mo.ui.slider(0.9, 0.99999, step=0.00001, value=args.q, label="training quantile q", show_value=True)
+    sigma_data = _pr.sigma_data
+    mo.vstack(
+        [
+            mo.md(f"Starting values from preset **{_pr.name}** (σ_data = {sigma_data:g}); `--preset` changes them."),
+            mo.hstack([sigma_max_ui, sigma_min_ui, steps_ui, times_ui], justify="start"),
+            mo.hstack([rho_ui, step_scale_ui], justify="start"),
+            mo.hstack([p_mean_ui, p_std_ui, q_ui], justify="start"),
+            mo.hstack([gamma_0_ui, gamma_min_ui], justify="start"),
+        ]
+    )
+    return (
+        gamma_0_ui,
+        gamma_min_ui,
+        p_mean_ui,
+        p_std_ui,
+        q_ui,
+        rho_ui,
+        sigma_data,
+        sigma_max_ui,
+        sigma_min_ui,
+        step_scale_ui,
+        steps_ui,
+        times_ui,
+    )
+
+
+@app.cell
+def _(
+    LogNormalSigma,
+    gamma_0_ui,
+    gamma_min_ui,
+    guarded,
+    p_mean_ui,
+    p_std_ui,
+    q_ui,
+    rho_ui,
+    schedule,
+    sigma_data,
+    sigma_max_ui,
+    sigma_min_ui,
+    step_scale_ui,
+    steps_ui,
+    times_ui,
+):
+    settings = guarded(
+        schedule.SamplerSettings,
+        steps=steps_ui.value,
+        sigma_min=sigma_min_ui.value,
+        sigma_max=sigma_max_ui.value,
+        rho=rho_ui.value,
+        sigma_data=sigma_data,
+        times_sigma_data=times_ui.value,
+        gamma_0=gamma_0_ui.value,
+        gamma_min=gamma_min_ui.value,
+        step_scale=step_scale_ui.value,
+        noise_scale=1.003 if gamma_0_ui.value > 0 else 1.0,
+    )
+    train = guarded(LogNormalSigma, p_mean_ui.value, p_std_ui.value, sigma_data)
+    levels = guarded(schedule.levels_frame, settings, train, q_ui.value)
+    cov = schedule.coverage(settings, train, q_ui.value)
+    return cov, levels, settings, train
+
+
+@app.cell
+def _(charts, cov, levels, mo, print_table, schedule, settings, train):
+    _lo = min(
+        float(levels["next_sigma"].filter(levels["next_sigma"] > 0).min()) if settings.steps > 1 else cov["first_sigma"] / 10,
+        train.quantile(1e-4),
+    )
+    _hi = max(cov["first_t_hat"], float(train.quantile(1 - 1e-4))) * 1.5
+    _dens = schedule.density_frame(train, _lo / 1.5, _hi)
+    print_table("coverage", schedule.pl.DataFrame([cov]))
+    mo.vstack(
+        [
+            mo.md(
+                f"""## The schedule over the training density
+        Black ticks: schedule levels σ_i; orange: churned levels t̂_i; red dashed: the training quantile q
+        ({cov["training_quantile_sigma"]:.4g} Å). **{cov["steps_above_q"]} of {settings.steps} steps**
+        ({cov["share_of_evaluations_above_q"]:.1%} of network evaluations) run above it. The first evaluation, at
+        t̂ = {cov["first_t_hat"]:.4g} Å, sits at training quantile {cov["training_cdf_at_first"]:.6f}
+        (P(σ_train > t̂_0) = {cov["training_sf_at_first"]:.3g})."""
+            ),
+            mo.ui.altair_chart(charts.schedule_chart(_dens, levels, cov["training_quantile_sigma"])),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(cov, mo):
+    mo.md(f"""
+    ## Preconditioning at the first step (t̂₀ = {cov["first_t_hat"]:.4g} Å)
+    | | value |
+    |---|---|
+    | c_skip(t̂₀) | {cov["c_skip_first"]:.4g} |
+    | c_out(t̂₀) | {cov["c_out_first"]:.4g} Å |
+    | c_in(t̂₀) | {cov["c_in_first"]:.4g} Å⁻¹ |
+
+    c_skip near 0 means the first denoised estimate is almost entirely the network's output, at a σ the network has
+    (nearly) never seen in training.
+    """)
+    return
+
+
+@app.cell
+def _(charts, levels, mo, print_table, settings):
+    _ratio = (levels["noise_left"] / levels["next_sigma"]).filter(levels["next_sigma"] > 0)
+    print_table("noise left after each step (perfect denoiser), first rows", levels.head(8))
+    mo.vstack(
+        [
+            mo.md(
+                f"""## Noise actually left after each step (perfect denoiser)
+        With step_scale = {settings.step_scale:g} the Euler update overshoots: with an ideal denoiser, the noise left after a
+        step is σ_noisy·(1 + step_scale·(σ_next − t̂)/t̂), not σ_next. Median ratio (noise left / scheduled σ) over the steps:
+        **{float(_ratio.median()) if len(_ratio) else float("nan"):.3f}** (1 = sampling exactly on schedule; < 1 = colder)."""
+            ),
+            mo.ui.altair_chart(charts.noise_left_chart(levels)),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(get_preset, mo, print_table, q_ui, schedule):
+    _names = ["pomodoro-v0.9.0", "pomodoro-v0.9.1", "boltz-2", "af3", "edm", "review-fixes"]
+    comparison = schedule.preset_comparison([get_preset(n) for n in _names], q=q_ui.value)
+    print_table(f"per-preset comparison (q = {q_ui.value:g})", comparison)
+    mo.vstack(
+        [
+            mo.md("## Per-preset comparison (each preset's own schedule and training distribution)"),
+            mo.ui.table(comparison, selection=None),
+        ]
+    )
+    return
+
+
+if __name__ == "__main__":
+    app.run()
