@@ -56,3 +56,42 @@ def test_01_broken_structure_file(tmp_path):
     bad.write_text("ATOM      1  N   ALA A   1      11.1")
     res = run("01_noise_decomposition.py", "--structure", str(bad), "--samples", "200")
     assert res.returncode == 2 and "truncated" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "name, needle",
+    [
+        ("00_claims_audit.py", "verdicts: {'holds'"),
+        ("02_effective_gradient.py", "untrained network: loss per σ"),
+        ("03_schedule_coverage.py", "per-preset comparison"),
+        ("04_preconditioning.py", "Verdict on pitfalls 2 and 6"),
+    ],
+)
+def test_analytic_notebooks_run_as_scripts(name, needle):
+    res = run(name)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert needle in res.stdout
+
+
+@pytest.mark.parametrize(
+    "name, args, message",
+    [
+        ("03_schedule_coverage.py", ["--sigma-max", "0.0005"], "must be greater than sigma_min"),
+        ("03_schedule_coverage.py", ["--p-std", "0"], "P_std must be finite and > 0"),
+        ("03_schedule_coverage.py", ["--steps", "0"], "number of steps"),
+        ("02_effective_gradient.py", ["--p-std", "0"], "P_std must be finite and > 0"),
+        ("02_effective_gradient.py", ["--sigma-max", "0.0001"], "must be greater than σ_min"),
+        ("04_preconditioning.py", ["--w-c", "0", "--w-r", "0", "--w-a", "0"], "all three noise weights are 0"),
+        ("00_claims_audit.py", ["--structure", "nothing_here"], "no structure named"),
+    ],
+)
+def test_bad_slider_combinations_exit_with_message(name, args, message):
+    res = run(name, *args)
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_one_sampling_step_is_valid():
+    res = run("03_schedule_coverage.py", "--steps", "1")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "1 of 1 steps" in res.stdout or "steps_above_q" in res.stdout
