@@ -17,6 +17,7 @@ test: setup
 
 bench: setup
 	$(PYTHON) benchmarks/bench_noise.py
+	$(PYTHON) benchmarks/bench_analyses.py
 
 lint: setup
 	$(PYTHON) -m ruff check .

@@ -21,7 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pomodoro_core import claims, decomposition, gradient, precond, schedule  # noqa: E402
+from pomodoro_core.hierarchy import Hierarchy  # noqa: E402
 from pomodoro_core.model import PerAtomMLP  # noqa: E402
+from pomodoro_core.noise import sample_component_grams  # noqa: E402
 from pomodoro_core.presets import PRESET_NAMES, get_preset  # noqa: E402
 from pomodoro_core.structure import find_structure, load_structure  # noqa: E402
 
@@ -55,6 +57,13 @@ def main() -> None:
     F = PerAtomMLP().double()
     grid = np.exp(np.linspace(np.log(0.01), np.log(2000.0), 121))
 
+    h = Hierarchy.from_structure(st)
+    g01, g04 = sample_component_grams(h, 4000), sample_component_grams(h, 1000)
+    mc_sig = np.exp(np.linspace(np.log(0.05), np.log(1000), 7))
+
+    def untrained():
+        return gradient.untrained_loss_per_sigma(x0, F, sd * np.exp(np.linspace(-7, 4, 12)), sd, n_draws=4)
+
     def nb01_closed():
         decomposition.level_shares(w)
         decomposition.residue_share_sweep(st, w)
@@ -78,18 +87,14 @@ def main() -> None:
 
     rows = [
         ("01 closed form + sweep + picture", nb01_closed),
-        ("01 Monte Carlo table (4000 draws)", lambda: decomposition.effective_sigma_table(st, w, 16.0, n_samples=4000)),
+        ("01 Monte Carlo table, moments cached", lambda: decomposition.effective_sigma_table(st, w, 16.0, grams=g01)),
+        ("01 sampling the moments (4000 draws, new structure)", lambda: sample_component_grams(h, 4000)),
         ("02 curves, bands, log-SNR, presets", nb02),
-        (
-            "02 untrained-network check (12 σ x 4 draws)",
-            lambda: gradient.untrained_loss_per_sigma(x0, F, sd * np.exp(np.linspace(-7, 4, 12)), sd, n_draws=4),
-        ),
+        ("02 untrained-network check (12 σ x 4 draws)", untrained),
         ("03 schedule, coverage, presets", nb03),
         ("04 closed-form criterion + table", nb04_closed),
-        (
-            "04 Monte Carlo criterion (7 σ x 128 draws)",
-            lambda: precond.criterion_monte_carlo(st, w, sd, np.exp(np.linspace(np.log(0.05), np.log(1000), 7)), 128),
-        ),
+        ("04 Monte Carlo criterion, moments cached", lambda: precond.criterion_monte_carlo(st, w, sd, mc_sig, grams=g04)),
+        ("04 sampling the moments (1000 draws, new structure)", lambda: sample_component_grams(h, 1000)),
         ("00 audit of all claims", lambda: claims.audit(claims.Assumptions(st))),
     ]
     print(f"# structure {st.summary()}; torch {torch.__version__}, 2 threads, {a.repeats} repeats")

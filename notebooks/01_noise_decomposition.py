@@ -17,13 +17,15 @@ def _():
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro_core import charts, decomposition
-    from pomodoro_core.noise import NoiseWeights
+    from pomodoro_core.hierarchy import Hierarchy
+    from pomodoro_core.noise import NoiseWeights, sample_component_grams
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
     from pomodoro_core.ui import fail, guarded, parse_args, print_table
 
     return (
         ATOM_SETS,
+        Hierarchy,
         NoiseWeights,
         PRESET_NAMES,
         argparse,
@@ -38,6 +40,7 @@ def _():
         mo,
         parse_args,
         print_table,
+        sample_component_grams,
     )
 
 
@@ -145,8 +148,15 @@ def _(decomposition, mo, print_table, weights):
 
 
 @app.cell
-def _(args, decomposition, samples_ui, sigma, structure, weights):
-    table = decomposition.effective_sigma_table(structure, weights, sigma, n_samples=samples_ui.value, seed=args.seed)
+def _(Hierarchy, args, sample_component_grams, samples_ui, structure):
+    # sampled once per structure and sample count: weight and σ changes reuse it (noise is linear in its parts)
+    grams = sample_component_grams(Hierarchy.from_structure(structure), samples_ui.value, seed=args.seed)
+    return (grams,)
+
+
+@app.cell
+def _(decomposition, grams, sigma, structure, weights):
+    table = decomposition.effective_sigma_table(structure, weights, sigma, grams=grams)
     return (table,)
 
 

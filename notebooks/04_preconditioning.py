@@ -69,7 +69,7 @@ def _(ATOM_SETS, PRESET_NAMES, argparse, parse_args):
     _p.add_argument("--sigma", type=float, default=16.0, help="σ for the per-level table (Å)")
     _p.add_argument("--structure", default="4E43")
     _p.add_argument("--atom-set", default="backbone_cb", choices=ATOM_SETS)
-    _p.add_argument("--samples", type=int, default=128, help="Monte Carlo draws per σ")
+    _p.add_argument("--samples", type=int, default=1000, help="Monte Carlo noise draws (shared by all σ)")
     _p.add_argument("--seed", type=int, default=0)
     args = parse_args(_p)
     return (args,)
@@ -162,17 +162,18 @@ def _(mo, precond, print_table, sigma, sigma_data, structure, weights):
 
 
 @app.cell
-def _(args, np, precond, sigma_data, structure, weights):
+def _(args, precond, structure):
+    # sampled once per structure: weight, σ and σ_data changes reuse it (the noise is linear in its parts)
+    grams = precond.sample_component_grams(precond.Hierarchy.from_structure(structure), args.samples, seed=args.seed)
+    return (grams,)
+
+
+@app.cell
+def _(grams, np, precond, sigma_data, structure, weights):
     _grid = np.exp(np.linspace(np.log(0.01), np.log(2000.0), 121))
     curves = precond.criterion_curves(structure, weights, sigma_data, _grid)
-    mc = precond.criterion_monte_carlo(
-        structure,
-        weights,
-        sigma_data,
-        np.exp(np.linspace(np.log(0.05), np.log(1000.0), 7)),
-        n_samples=args.samples,
-        seed=args.seed,
-    )
+    _mc_sigmas = np.exp(np.linspace(np.log(0.05), np.log(1000.0), 7))
+    mc = precond.criterion_monte_carlo(structure, weights, sigma_data, _mc_sigmas, grams=grams)
     return curves, mc
 
 

@@ -7,7 +7,15 @@ import polars as pl
 import torch
 
 from .hierarchy import Hierarchy
-from .noise import ISOTROPIC, READOUTS, NoiseWeights, level_variances, multiscale_noise, sampled_level_variances
+from .noise import (
+    ISOTROPIC,
+    READOUTS,
+    ComponentGrams,
+    NoiseWeights,
+    level_variances,
+    multiscale_noise,
+    sample_component_grams,
+)
 from .structure import Structure
 
 ABSOLUTE = ("atom", "residue", "chain", "complex")
@@ -28,12 +36,21 @@ def level_shares(weights: NoiseWeights) -> pl.DataFrame:
 
 
 def effective_sigma_table(
-    structure: Structure, weights: NoiseWeights, sigma: float, n_samples: int = 4000, seed: int = 0
+    structure: Structure,
+    weights: NoiseWeights,
+    sigma: float,
+    n_samples: int = 4000,
+    seed: int = 0,
+    grams: ComponentGrams | None = None,
 ) -> pl.DataFrame:
-    """Closed-form vs Monte Carlo effective sigma (RMS over units) of every read-out."""
+    """Closed-form vs Monte Carlo effective sigma (RMS over units) of every read-out.
+
+    Pass `grams` (from `sample_component_grams`, cached per structure) to skip re-sampling.
+    """
     h = Hierarchy.from_structure(structure)
     exact = level_variances(h, weights, sigma).rms_sigma()
-    mc = sampled_level_variances(h, weights, sigma, n_samples=n_samples, seed=seed).rms_sigma()
+    grams = grams or sample_component_grams(h, n_samples, seed)
+    mc = grams.variances(weights, sigma).rms_sigma()
     iso = level_variances(h, ISOTROPIC, sigma).rms_sigma()
     rows = []
     for key, desc in READOUTS.items():

@@ -173,25 +173,56 @@ def readouts(hierarchy: Hierarchy, eps: torch.Tensor) -> dict[str, torch.Tensor]
     }
 
 
+@dataclass(frozen=True)
+class ComponentGrams:
+    """Monte Carlo second moments of the three unit-noise components, per read-out unit.
+
+    The noise is linear in its parts, eps = s_c E_c + s_r E_r + s_a E_a with unit-variance
+    components E_l, so every read-out is too, and its sample second moment is
+    s^T G s with G[k, l] = mean over draws and xyz of R(E_k) R(E_l).  G is sampled once;
+    any weights and sigma then give the *same* Monte Carlo estimate in O(units).
+    """
+
+    grams: dict[str, np.ndarray]  # read-out -> (units, 3, 3), order (chain, residue, atom)
+    means: dict[str, np.ndarray]  # read-out -> (units, 3 xyz, 3 components): sample mean of R(E_k)
+    n_samples: int
+
+    def variances(self, weights: NoiseWeights, sigma: float = 1.0) -> LevelVariances:
+        s = np.asarray(weights.scales()) * sigma
+        return LevelVariances({k: np.einsum("k,ukl,l->u", s, g, s) for k, g in self.grams.items()})
+
+
+def sample_component_grams(hierarchy: Hierarchy, n_samples: int = 20_000, seed: int = 0, chunk: int = 1_000) -> ComponentGrams:
+    if n_samples < 1:
+        raise ParameterError(f"n_samples must be >= 1 (got {n_samples})")
+    g = torch.Generator(device=hierarchy.device).manual_seed(seed)
+    parts = (NoiseWeights(1, 0, 0), NoiseWeights(0, 1, 0), NoiseWeights(0, 0, 1))
+    sums: dict[str, torch.Tensor] = {}
+    firsts: dict[str, torch.Tensor] = {}
+    done = 0
+    while done < n_samples:
+        s = min(chunk, n_samples - done)
+        outs = [
+            readouts(hierarchy, multiscale_noise(hierarchy, 1.0, w, n_samples=s, generator=g, dtype=torch.float64)) for w in parts
+        ]
+        for key in outs[0]:
+            R = torch.stack([o[key] for o in outs], dim=-1)  # (S, units, 3 xyz, 3 components)
+            sums[key] = sums.get(key, 0) + torch.einsum("suxk,suxl->ukl", R, R) / 3.0
+            firsts[key] = firsts.get(key, 0) + R.sum(0)
+        done += s
+    return ComponentGrams(
+        {k: (v / n_samples).cpu().numpy() for k, v in sums.items()},
+        {k: (v / n_samples).cpu().numpy() for k, v in firsts.items()},
+        n_samples,
+    )
+
+
 def sampled_level_variances(
     hierarchy: Hierarchy,
     weights: NoiseWeights,
     sigma: float = 1.0,
     n_samples: int = 20_000,
     seed: int = 0,
-    chunk: int = 2_000,
 ) -> LevelVariances:
     """Monte Carlo estimate of `level_variances`: E[x^2] per unit (the noise has mean 0)."""
-    if n_samples < 1:
-        raise ParameterError(f"n_samples must be >= 1 (got {n_samples})")
-    g = torch.Generator(device=hierarchy.device).manual_seed(seed)
-    sums: dict[str, torch.Tensor] = {}
-    done = 0
-    while done < n_samples:
-        s = min(chunk, n_samples - done)
-        eps = multiscale_noise(hierarchy, sigma, weights, n_samples=s, generator=g, dtype=torch.float64)
-        for k, x in readouts(hierarchy, eps).items():
-            sq = (x**2).mean(-1).sum(0)  # mean over xyz, sum over samples
-            sums[k] = sums.get(k, 0) + sq
-        done += s
-    return LevelVariances({k: (v / n_samples).cpu().numpy() for k, v in sums.items()})
+    return sample_component_grams(hierarchy, n_samples, seed).variances(weights, sigma)

@@ -18,7 +18,7 @@ import torch
 
 from . import edm
 from .hierarchy import Hierarchy
-from .noise import NoiseWeights, level_variances, multiscale_noise
+from .noise import ComponentGrams, NoiseWeights, level_variances, sample_component_grams
 from .structure import Structure
 
 LEVELS = ("atom", "residue", "chain")
@@ -85,19 +85,27 @@ def criterion_monte_carlo(
     sigmas: np.ndarray,
     n_samples: int = 256,
     seed: int = 0,
+    grams: ComponentGrams | None = None,
 ) -> pl.DataFrame:
-    """The same variances measured on sampled multiscale noise of the real structure."""
+    """The same variances measured on sampled multiscale noise of the real structure.
+
+    Uses the sampled component moments (`sample_component_grams`, cacheable per structure):
+    with eps = sum_k s_k E_k, the sample means of (c_in (x + eps))^2 and ((x - c_skip (x + eps)) / c_out)^2
+    expand exactly into x^2, the sampled cross terms x . mean(E_k) and the sampled Gram s^T G s.
+    """
     h = Hierarchy.from_structure(structure)
+    grams = grams or sample_component_grams(h, n_samples, seed)
     factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
-    clean = level_coordinates(structure)
-    g = torch.Generator().manual_seed(seed)
+    clean = {k: v[0].numpy() for k, v in level_coordinates(structure).items()}
+    scales = np.asarray(weights.scales())
     rows = []
     for sigma in sigmas:
-        eps = multiscale_noise(h, float(sigma), weights, n_samples=n_samples, generator=g, dtype=torch.float64)
-        r = h.residue_centroids(eps)
-        noisy_eps = {"atom": eps, "residue": r, "chain": h.chain_centroids(r)}
+        s = scales * float(sigma)
         for lvl in LEVELS:
-            x, xn = clean[lvl], clean[lvl] + noisy_eps[lvl]
+            x = clean[lvl]  # (units, 3)
+            xx = float((x**2).mean())
+            xe = float(np.einsum("ux,uxk,k->", x, grams.means[lvl], s) / x.size)  # mean of x * eps
+            ee = float(np.einsum("k,ukl,l->u", s, grams.grams[lvl], s).mean())  # mean of eps^2
             for choice in CHOICES:
                 s_eval, sd_eval = _eval_point(choice, float(sigma), lvl, factor, sd_level, sigma_data)
                 cin, cs, co = edm.c_in(s_eval, sd_eval), edm.c_skip(s_eval, sd_eval), edm.c_out(s_eval, sd_eval)
@@ -106,8 +114,8 @@ def criterion_monte_carlo(
                         "level": lvl,
                         "choice": choice,
                         "sigma": float(sigma),
-                        "var_c_in_x_mc": float(((cin * xn) ** 2).mean()),
-                        "var_F_target_mc": float((((x - cs * xn) / co) ** 2).mean()),
+                        "var_c_in_x_mc": cin**2 * (xx + 2 * xe + ee),
+                        "var_F_target_mc": ((1 - cs) ** 2 * xx - 2 * (1 - cs) * cs * xe + cs**2 * ee) / co**2,
                     }
                 )
     return pl.DataFrame(rows)
