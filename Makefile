@@ -4,13 +4,16 @@
 PYTHON ?= python3
 ARGS ?=
 
-.PHONY: setup report test bench lint
+.PHONY: setup report serve test bench lint
 
 setup:
 	@PYTHON=$(PYTHON) bash scripts/setup.sh
 
 report: setup
 	$(PYTHON) -m pomodoro_core.suite $(ARGS)
+
+serve:
+	$(PYTHON) -m pomodoro_core.suite serve
 
 test: setup
 	$(PYTHON) -m pytest -q

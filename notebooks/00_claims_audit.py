@@ -16,7 +16,7 @@ def _():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro_core import charts, claims
     from pomodoro_core.structure import find_structure, list_structures, load_structure
-    from pomodoro_core.ui import guarded, parse_args, print_table
+    from pomodoro_core.ui import guarded, parse_args, key_figure, print_table, say
 
     return (
         argparse,
@@ -24,12 +24,14 @@ def _():
         claims,
         find_structure,
         guarded,
+        key_figure,
         list_structures,
         load_structure,
         mo,
         parse_args,
         pl,
         print_table,
+        say,
     )
 
 
@@ -94,9 +96,12 @@ def _(
 
 
 @app.cell
-def _(charts, counts, mo, print_table, structure, table):
+def _(charts, counts, key_figure, mo, print_table, say, structure, table):
     print_table("verdict counts", table.group_by("seed").len().sort("seed"))
-    print(f"verdicts: {counts}")
+    say(f"verdicts: {counts}")
+    key_figure("claims checked", len(table))
+    for _k, _v in counts.items():
+        key_figure(f"verdict: {_k}", _v)
     mo.vstack(
         [
             mo.md(

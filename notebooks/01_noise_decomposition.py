@@ -21,7 +21,7 @@ def _():
     from pomodoro_core.noise import NoiseWeights, sample_component_grams
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, print_table
+    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say
 
     return (
         ATOM_SETS,
@@ -35,12 +35,14 @@ def _():
         find_structure,
         get_preset,
         guarded,
+        key_figure,
         list_structures,
         load_structure,
         mo,
         parse_args,
         print_table,
         sample_component_grams,
+        say,
     )
 
 
@@ -208,9 +210,14 @@ def _(args, charts, decomposition, mo, sigma, structure, weights):
 
 
 @app.cell
-def _(decomposition, mo, structure, table, weights):
+def _(decomposition, key_figure, mo, say, structure, table, weights):
     verdict = decomposition.pitfall1_verdict(table, weights, structure)
-    print("\n== verdict on pitfall 1 ==\n" + verdict)
+    say("\n== verdict on pitfall 1 ==\n" + verdict)
+    _r = {row["readout"]: row for row in table.iter_rows(named=True)}
+    key_figure("residue vs chain σ / σ", _r["residue_vs_chain"]["over_sigma"])
+    key_figure("same, isotropic noise", _r["residue_vs_chain"]["isotropic_over_sigma"])
+    key_figure("atom vs residue σ / σ", _r["atom_vs_residue"]["over_sigma"])
+    key_figure("max |MC − closed form| / closed form", float(table["mc_rel_error"].abs().max()))
     mo.callout(mo.md("## Verdict on pitfall 1\n" + verdict), kind="info")
     return
 

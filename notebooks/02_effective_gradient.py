@@ -24,7 +24,7 @@ def _():
     from pomodoro_core.model import PerAtomMLP
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, print_table
+    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table
 
     return (
         LogNormalSigma,
@@ -37,6 +37,7 @@ def _():
         get_preset,
         gradient,
         guarded,
+        key_figure,
         list_structures,
         load_structure,
         mo,
@@ -209,6 +210,7 @@ def _(
     find_structure,
     gradient,
     guarded,
+    key_figure,
     load_structure,
     pl,
     print_table,
@@ -219,6 +221,9 @@ def _(
     bands = gradient.structure_bands(structure)
     shares = pl.concat([gradient.band_shares(d, sd, bands).with_columns(series=pl.lit(name)) for name, (d, sd) in series.items()])
     print_table(f"share of the training signal by σ band ({structure.name})", shares)
+    for _r in shares.iter_rows(named=True):
+        if _r["band"].startswith("σ < bond"):
+            key_figure(f"{_r['series']}: weight on F below bond length", _r["share_of_weight_on_F"])
     return bands, shares, structure
 
 
@@ -240,17 +245,7 @@ def _(bands, charts, mo, shares, structure):
 
 
 @app.cell
-def _(
-    charts,
-    custom,
-    gradient,
-    mo,
-    np,
-    series,
-    sigma_data,
-    sigma_max_ui,
-    sigma_min_ui,
-):
+def _(charts, gradient, mo, np, series, sigma_data, sigma_max_ui, sigma_min_ui):
     _z = gradient.z_grid()
     _ln = _z + np.log(sigma_data)
     _named = {name: d.pdf_ln_sigma(_ln) for name, (d, sd) in series.items() if sd == sigma_data}
@@ -270,7 +265,6 @@ def _(
             mo.ui.altair_chart(charts.logsnr_chart(_frame)),
         ]
     )
-    del custom
     return
 
 
@@ -296,13 +290,20 @@ def _(custom, get_preset, gradient, mo, presets_ui, print_table):
 
 @app.cell
 def _(gradient, mo, p_std_ui, sigma_data, sigma_min_ui):
+    _raw = gradient.p_mean_rule_effect(sigma_min_ui.value, sigma_data, p_std_ui.value)
     _e = gradient.p_mean_rule_effect(sigma_min_ui.value * sigma_data, sigma_data, p_std_ui.value)
     mo.md(
         f"""## What P_mean = ln(σ_min/σ_data) + P_std² does
-    With your P_std = {p_std_ui.value:g} and σ_min = {sigma_min_ui.value * sigma_data:.3g} Å it gives P_mean = **{_e["P_mean"]:.3f}**.
-    The **mode** of p(σ) then sits exactly at σ_min ({_e["mode"]:.3g} Å), the median at {_e["median"]:.3g} Å, and
-    P(σ < σ_min) = Φ(−P_std) = {_e["P(sigma<sigma_min)"]:.3%}: the rule fixes where the density in σ peaks, not how much
-    of the tail lies below σ_min (that depends on P_std alone)."""
+    The rule puts the **mode** of p(σ) exactly at the σ_min it is given, and leaves P(σ < σ_min) = Φ(−P_std) (here
+    {_e["P(sigma<sigma_min)"]:.3%}), which depends on P_std alone: it fixes where the density in σ peaks, not how much of the
+    tail lies below σ_min. Which σ_min it is given matters:
+
+    | σ_min given to the rule | P_mean | mode of p(σ) | median |
+    |---|---|---|---|
+    | {sigma_min_ui.value:g}, the raw schedule parameter read as Å (what seed 003 does) | **{_raw["P_mean"]:.3f}** | {_raw["mode"]:.3g} Å | {_raw["median"]:.3g} Å |
+    | {sigma_min_ui.value * sigma_data:.3g} Å, the smallest σ the sampler uses (σ_min·σ_data) | **{_e["P_mean"]:.3f}** | {_e["mode"]:.3g} Å | {_e["median"]:.3g} Å |
+
+    The seed's value mixes units: its mode lands {sigma_data:g}× below the smallest sampled σ."""
     )
     return
 
@@ -312,6 +313,7 @@ def _(
     PerAtomMLP,
     args,
     gradient,
+    key_figure,
     np,
     print_table,
     sigma_data,
@@ -325,6 +327,10 @@ def _(
     )
     _s_x = float(_x0.pow(2).mean().sqrt())
     print_table(f"untrained network: loss per σ vs the analytic λ-weighted target variance (s_x = {_s_x:.2f} Å)", check)
+    key_figure(
+        "untrained net: max |loss − analytic| / analytic",
+        float(((check["loss"] - check["analytic_loss_F0"]).abs() / check["analytic_loss_F0"]).max()),
+    )
     return (check,)
 
 

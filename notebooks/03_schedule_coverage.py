@@ -19,7 +19,7 @@ def _():
     from pomodoro_core import charts, schedule
     from pomodoro_core.edm import LogNormalSigma
     from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.ui import guarded, parse_args, print_table
+    from pomodoro_core.ui import guarded, parse_args, key_figure, print_table
 
     return (
         LogNormalSigma,
@@ -28,6 +28,7 @@ def _():
         charts,
         get_preset,
         guarded,
+        key_figure,
         mo,
         parse_args,
         print_table,
@@ -153,7 +154,17 @@ def _(
 
 
 @app.cell
-def _(charts, cov, levels, mo, print_table, schedule, settings, train):
+def _(
+    charts,
+    cov,
+    key_figure,
+    levels,
+    mo,
+    print_table,
+    schedule,
+    settings,
+    train,
+):
     _lo = min(
         float(levels["next_sigma"].filter(levels["next_sigma"] > 0).min()) if settings.steps > 1 else cov["first_sigma"] / 10,
         train.quantile(1e-4),
@@ -161,6 +172,9 @@ def _(charts, cov, levels, mo, print_table, schedule, settings, train):
     _hi = max(cov["first_t_hat"], float(train.quantile(1 - 1e-4))) * 1.5
     _dens = schedule.density_frame(train, _lo / 1.5, _hi)
     print_table("coverage", schedule.pl.DataFrame([cov]))
+    key_figure("first network evaluation t̂₀ (Å)", cov["first_t_hat"])
+    key_figure("steps above training quantile q", f"{cov['steps_above_q']} of {settings.steps}")
+    key_figure("P_train(σ > t̂₀)", cov["training_sf_at_first"])
     mo.vstack(
         [
             mo.md(

@@ -21,7 +21,7 @@ def _():
     from pomodoro_core.noise import NoiseWeights
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, print_table
+    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say
 
     return (
         ATOM_SETS,
@@ -33,6 +33,7 @@ def _():
         find_structure,
         get_preset,
         guarded,
+        key_figure,
         list_structures,
         load_structure,
         mo,
@@ -40,6 +41,7 @@ def _():
         parse_args,
         precond,
         print_table,
+        say,
     )
 
 
@@ -209,7 +211,7 @@ def _(curves, mc, mo, precond, print_table):
 
 
 @app.cell
-def _(mo, np, precond, sigma_data, structure, weights, worst):
+def _(key_figure, mo, np, precond, say, sigma_data, structure, weights, worst):
     _f = precond.level_noise_factor(structure, weights)
     _sd = precond.level_sigma_data(structure)
     _w = {(r["level"], r["choice"]): r for r in worst.iter_rows(named=True)}
@@ -225,7 +227,11 @@ def _(mo, np, precond, sigma_data, structure, weights, worst):
       exactly 1 at every σ ([{_res[2]["min Var[c_in x]"]:.3f}, {_res[2]["max Var[c_in x]"]:.3f}]).
     - Pitfall 6: the c_noise each level needs differs from c_noise(σ) by ¼·ln(σ_l/σ): {0.25 * np.log(_f["residue"]):+.3f}
       (residue) and {0.25 * np.log(_f["chain"]):+.3f} (chain), small next to the spread of c_noise over training."""
-    print("\n" + _text)
+    say("\n" + _text)
+    key_figure("residue σ_l / σ", _f["residue"])
+    key_figure("chain σ_l / σ", _f["chain"])
+    key_figure("measured σ_data atom level (Å)", _sd["atom"])
+    key_figure("residue Var[c_in x] min, as reviewed", _res[0]["min Var[c_in x]"])
     mo.callout(mo.md(_text), kind="info")
     return
 

@@ -482,6 +482,23 @@ def _claims() -> list[Claim]:
     )
     add(
         Claim(
+            "G11b",
+            "003",
+            "P_mean formula",
+            "P_mean = ln(sigma_min / sigma_data) + P_std² [units: sigma_min = 1e-3 next to sigma_data = 16 Å]",
+            -1.84,
+            lambda a: (
+                edm.p_mean_for_sigma_min(p1.sigma_min * p1.sigma_data, p1.sigma_data, p1.P_std),
+                "the same rule with σ_min in Å as the sampler uses it (σ_min·σ_data = "
+                f"{p1.sigma_min * p1.sigma_data:g} Å); the seed's -1.84 puts the mode of p(σ) at 1e-3 Å, "
+                f"{p1.sigma_data:g}x below the smallest sampled σ",
+            ),
+            "02",
+            judge=lambda v, c, a: f"{FAILS} with consistent units: P_mean = {v:.2f}, not {c:g}",
+        )
+    )
+    add(
+        Claim(
             "G13",
             "003",
             "log-uniform",
@@ -537,11 +554,16 @@ def audit(a: Assumptions) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def verdict_kind(text: str) -> str:
+    """holds / roughly / does not hold / other, from a verdict's opening words."""
+    for kind in (FAILS, ROUGHLY, HOLDS):
+        if text.startswith(kind):
+            return kind
+    return "other"
+
+
 def verdict_counts(table: pl.DataFrame) -> dict[str, int]:
-    first = table["verdict"].map_elements(
-        lambda s: s.split(" (")[0].split(":")[0].split(" in ")[0].split(";")[0], return_dtype=pl.String
-    )
     out = {HOLDS: 0, ROUGHLY: 0, FAILS: 0, "other": 0}
-    for f in first:
-        out[f if f in out else "other"] += 1
+    for v in table["verdict"]:
+        out[verdict_kind(v)] += 1
     return out

@@ -144,12 +144,12 @@ def pitfall1_verdict(table: pl.DataFrame, weights: NoiseWeights, structure: Stru
         f"(isotropic: {r['chain']['isotropic_over_sigma']:.3f} sigma).",
     ]
     if ratio_res < 0.8:
-        lines.append("Verdict: with these weights residues **are** under-noised relative to each other, as pitfall 1 says.")
+        lines.append("\nVerdict: with these weights residues **are** under-noised relative to each other, as pitfall 1 says.")
     elif ratio_atom < 0.8:
         lines.append(
-            "Verdict: residues are *not* under-noised relative to each other compared with isotropic noise; what the "
+            "\nVerdict: residues are *not* under-noised relative to each other compared with isotropic noise; what the "
             "weights take away is noise *within* residues (atoms about their centroid) and add to whole-chain shifts."
         )
     else:
-        lines.append("Verdict: these weights corrupt each level at least as much as isotropic noise does.")
+        lines.append("\nVerdict: these weights corrupt each level at least as much as isotropic noise does.")
     return "\n".join(lines)

@@ -45,9 +45,24 @@ def guarded(fn, *args, **kwargs):
         fail(str(exc))
 
 
+def say(text: str) -> None:
+    """Key figures on stdout in script mode (and CI logs); silent inside a notebook or report."""
+    if not mo.running_in_notebook():
+        print(text)
+
+
+def key_figure(label: str, value) -> None:
+    """A headline number for the suite's index page (script mode only): `KEY| label | value`."""
+    if not mo.running_in_notebook():
+        v = f"{value:.4g}" if isinstance(value, float) else str(value)
+        print(f"KEY| {label} | {v}")
+
+
 def print_table(title: str, df) -> None:
-    """Key figures on stdout for script mode and CI logs."""
+    """A table of key figures on stdout in script mode; silent inside a notebook or report."""
     import polars as pl
 
+    if mo.running_in_notebook():
+        return
     with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60, tbl_width_chars=160, float_precision=4):
         print(f"\n== {title} ==\n{df}")
