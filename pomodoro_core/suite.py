@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def notebooks(only: list[str] | None = None) -> list[Path]:
-    found = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+def notebooks(only: list[str] | None = None, folder: Path | None = None) -> list[Path]:
+    found = sorted((folder or ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
     if only:
         found = [p for p in found if any(p.name.startswith(o) or p.stem == o for o in only)]
     return found
@@ -142,10 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(ROOT / "reports"), help="folder for the HTML reports")
     p.add_argument("--only", nargs="*", help="notebook prefixes to run, e.g. 01 02")
     p.add_argument("--no-html", action="store_true", help="run as scripts only")
+    p.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)  # another folder (tests)
     opts = p.parse_args(argv)
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
-    books = notebooks(opts.only)
+    books = notebooks(opts.only, Path(opts.notebooks) if opts.notebooks else None)
     if not books:
         print("no notebook matched", file=sys.stderr)
         return 2
