@@ -16,7 +16,7 @@ def _():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro_core import charts, claims
     from pomodoro_core.structure import find_structure, list_structures, load_structure
-    from pomodoro_core.ui import guarded, parse_args, key_figure, print_table, say
+    from pomodoro_core.ui import guarded, parse_args, key_figure, print_table, say, table_view
 
     return (
         argparse,
@@ -32,6 +32,7 @@ def _():
         pl,
         print_table,
         say,
+        table_view,
     )
 
 
@@ -127,9 +128,9 @@ def _(mo, pl, table):
 
 
 @app.cell
-def _(mo, print_table, table):
+def _(mo, print_table, table, table_view):
     print_table("all claims", table.select("id", "seed", "claimed", "computed", "verdict"))
-    mo.vstack([mo.md("## Every claim"), mo.ui.table(table, selection=None, page_size=50)])
+    mo.vstack([mo.md("## Every claim"), table_view(table, page_size=50)])
     return
 
 

@@ -21,7 +21,7 @@ def _():
     from pomodoro_core.noise import NoiseWeights, sample_component_grams
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say
+    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say, table_view
 
     return (
         ATOM_SETS,
@@ -43,6 +43,7 @@ def _():
         print_table,
         sample_component_grams,
         say,
+        table_view,
     )
 
 
@@ -142,10 +143,10 @@ def _(atom_set_ui, find_structure, guarded, load_structure, mo, structure_ui):
 
 
 @app.cell
-def _(decomposition, mo, print_table, weights):
+def _(decomposition, mo, print_table, table_view, weights):
     shares = decomposition.level_shares(weights)
     print_table("level shares of the per-atom noise variance", shares)
-    mo.vstack([mo.md("## Each level's share of the noise variance"), mo.ui.table(shares, selection=None)])
+    mo.vstack([mo.md("## Each level's share of the noise variance"), table_view(shares)])
     return
 
 
@@ -163,7 +164,7 @@ def _(decomposition, grams, sigma, structure, weights):
 
 
 @app.cell
-def _(charts, mo, print_table, samples_ui, sigma, table):
+def _(charts, mo, print_table, samples_ui, sigma, table, table_view):
     print_table(f"effective sigma per read-out at sigma={sigma:g} Å (closed form vs Monte Carlo)", table.drop("what"))
     _worst = float(table["mc_rel_error"].abs().max())
     mo.vstack(
@@ -174,7 +175,7 @@ def _(charts, mo, print_table, samples_ui, sigma, table):
         {samples_ui.value} noise draws; its largest relative deviation from the closed form here is
         **{_worst:.2%}**. 'Isotropic' is what Boltz / AF3 noise (one independent offset per atom) gives."""
             ),
-            mo.ui.table(table, selection=None),
+            table_view(table),
             mo.ui.altair_chart(charts.effective_sigma_bars(table)),
         ]
     )

@@ -24,7 +24,7 @@ def _():
     from pomodoro_core.model import PerAtomMLP
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table
+    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, table_view
 
     return (
         LogNormalSigma,
@@ -45,6 +45,7 @@ def _():
         parse_args,
         pl,
         print_table,
+        table_view,
         torch,
     )
 
@@ -187,7 +188,7 @@ def _(charts, curves, gradient, mo, pl, quantity_ui, sigma_data):
 
 
 @app.cell
-def _(custom, gradient, mo, print_table, sigma_data):
+def _(custom, gradient, mo, print_table, sigma_data, table_view):
     _zmed = float(gradient.np.log(custom.median / sigma_data))
     _rows = []
     for _za in (-5.0, 2.0):
@@ -201,7 +202,7 @@ def _(custom, gradient, mo, print_table, sigma_data):
         )
     ratios = gradient.pl.DataFrame(_rows)
     print_table("your distribution: ratios to the median z (p·λ vs the weight on F)", ratios)
-    mo.vstack([mo.md("## Ratios the seed quotes, for your distribution"), mo.ui.table(ratios, selection=None)])
+    mo.vstack([mo.md("## Ratios the seed quotes, for your distribution"), table_view(ratios)])
     return
 
 
@@ -228,7 +229,7 @@ def _(
 
 
 @app.cell
-def _(bands, charts, mo, shares, structure):
+def _(bands, charts, mo, shares, structure, table_view):
     mo.vstack(
         [
             mo.md(
@@ -238,14 +239,23 @@ def _(bands, charts, mo, shares, structure):
         band (closed form), the quantity the seed first plotted."""
             ),
             mo.ui.altair_chart(charts.band_shares_chart(shares)),
-            mo.ui.table(shares, selection=None),
+            table_view(shares),
         ]
     )
     return
 
 
 @app.cell
-def _(charts, gradient, mo, np, series, sigma_data, sigma_max_ui, sigma_min_ui):
+def _(
+    charts,
+    gradient,
+    mo,
+    np,
+    series,
+    sigma_data,
+    sigma_max_ui,
+    sigma_min_ui,
+):
     _z = gradient.z_grid()
     _ln = _z + np.log(sigma_data)
     _named = {name: d.pdf_ln_sigma(_ln) for name, (d, sd) in series.items() if sd == sigma_data}
@@ -269,7 +279,7 @@ def _(charts, gradient, mo, np, series, sigma_data, sigma_max_ui, sigma_min_ui):
 
 
 @app.cell
-def _(custom, get_preset, gradient, mo, presets_ui, print_table):
+def _(custom, get_preset, gradient, mo, presets_ui, print_table, table_view):
     _presets = [get_preset(n) for n in presets_ui.value]
     preset_table = gradient.preset_table(_presets)
     print_table("training σ distribution per preset", preset_table)
@@ -282,7 +292,7 @@ def _(custom, get_preset, gradient, mo, presets_ui, print_table):
         Your distribution: median {_yours.median:.3g} Å, mode {_yours.mode:.3g} Å, 95 % in
         [{_yours.interval()[0]:.3g}, {_yours.interval()[1]:.3g}] Å."""
             ),
-            mo.ui.table(preset_table, selection=None),
+            table_view(preset_table),
         ]
     )
     return
@@ -335,7 +345,7 @@ def _(
 
 
 @app.cell
-def _(check, mo, structure):
+def _(check, mo, structure, table_view):
     _err = float(((check["loss"] - check["analytic_loss_F0"]).abs() / check["analytic_loss_F0"]).max())
     _s_x = float(check["analytic_loss_F0"][-1]) ** 0.5
     mo.vstack(
@@ -348,7 +358,7 @@ def _(check, mo, structure):
         "loss ≈ 1 at every σ" holds only when σ_data matches the data. The gradient with respect to F (grad_rms_F ≈ 2√loss) does
         not grow at low σ: λ·c_out² = 1 in torch too."""
             ),
-            mo.ui.table(check, selection=None),
+            table_view(check),
         ]
     )
     return

@@ -19,7 +19,7 @@ def _():
     from pomodoro_core import charts, schedule
     from pomodoro_core.edm import LogNormalSigma
     from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.ui import guarded, parse_args, key_figure, print_table
+    from pomodoro_core.ui import guarded, key_figure, parse_args, print_table, table_view
 
     return (
         LogNormalSigma,
@@ -33,6 +33,7 @@ def _():
         parse_args,
         print_table,
         schedule,
+        table_view,
     )
 
 
@@ -215,8 +216,9 @@ def _(charts, levels, mo, print_table, settings):
         [
             mo.md(
                 f"""## Noise actually left after each step (perfect denoiser)
-        With step_scale = {settings.step_scale:g} the Euler update overshoots: with an ideal denoiser, the noise left after a
-        step is σ_noisy·(1 + step_scale·(σ_next − t̂)/t̂), not σ_next. Median ratio (noise left / scheduled σ) over the steps:
+        With step_scale = {settings.step_scale:g} and γ0 = {settings.gamma_0:g}, an ideal denoiser leaves noise
+        σ_noisy·(1 + step_scale·(σ_next − t̂)/t̂) after a step, which equals σ_next only when step_scale = 1 and there is no churn
+        (step_scale > 1 overshoots: sampling runs colder than the schedule). Median ratio (noise left / scheduled σ) over the steps:
         **{float(_ratio.median()) if len(_ratio) else float("nan"):.3f}** (1 = sampling exactly on schedule; < 1 = colder)."""
             ),
             mo.ui.altair_chart(charts.noise_left_chart(levels)),
@@ -226,14 +228,14 @@ def _(charts, levels, mo, print_table, settings):
 
 
 @app.cell
-def _(get_preset, mo, print_table, q_ui, schedule):
+def _(get_preset, mo, print_table, q_ui, schedule, table_view):
     _names = ["pomodoro-v0.9.0", "pomodoro-v0.9.1", "boltz-2", "af3", "edm", "review-fixes"]
     comparison = schedule.preset_comparison([get_preset(n) for n in _names], q=q_ui.value)
     print_table(f"per-preset comparison (q = {q_ui.value:g})", comparison)
     mo.vstack(
         [
             mo.md("## Per-preset comparison (each preset's own schedule and training distribution)"),
-            mo.ui.table(comparison, selection=None),
+            table_view(comparison),
         ]
     )
     return

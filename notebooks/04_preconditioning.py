@@ -21,7 +21,7 @@ def _():
     from pomodoro_core.noise import NoiseWeights
     from pomodoro_core.presets import PRESET_NAMES, get_preset
     from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say
+    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say, table_view
 
     return (
         ATOM_SETS,
@@ -42,6 +42,7 @@ def _():
         precond,
         print_table,
         say,
+        table_view,
     )
 
 
@@ -146,7 +147,16 @@ def _(
 
 
 @app.cell
-def _(mo, precond, print_table, sigma, sigma_data, structure, weights):
+def _(
+    mo,
+    precond,
+    print_table,
+    sigma,
+    sigma_data,
+    structure,
+    table_view,
+    weights,
+):
     summary = precond.level_summary(structure, weights, sigma_data, sigma)
     print_table(f"per level at σ = {sigma:g} Å ({structure.name}, preset σ_data = {sigma_data:g})", summary)
     mo.vstack(
@@ -157,7 +167,7 @@ def _(mo, precond, print_table, sigma, sigma_data, structure, weights):
         scale of each level on {structure.name} (per-coordinate RMS about the complex centroid; the preset assumes
         {sigma_data:g} Å); the c's with the raw σ and with σ_l; and the c_noise each level would need (pitfall 6)."""
             ),
-            mo.ui.table(summary, selection=None),
+            table_view(summary),
         ]
     )
     return
@@ -194,7 +204,7 @@ def _(charts, curves, mc, mo):
 
 
 @app.cell
-def _(curves, mc, mo, precond, print_table):
+def _(curves, mc, mo, precond, print_table, table_view):
     worst = precond.worst_deviation(curves)
     _j = curves.join(mc, on=["level", "choice", "sigma"])
     _mc_err = float(((_j["var_c_in_x_mc"] / _j["var_c_in_x"] - 1).abs().max()) if len(_j) else 0.0)
@@ -204,7 +214,7 @@ def _(curves, mc, mo, precond, print_table):
             mo.md(
                 f"## How far each choice is from 1 over σ ∈ [0.01, 2000] Å (Monte Carlo vs closed form: max {_mc_err:.1%} apart on Var[c_in x])"
             ),
-            mo.ui.table(worst, selection=None),
+            table_view(worst),
         ]
     )
     return (worst,)

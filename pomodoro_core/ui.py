@@ -51,6 +51,14 @@ def say(text: str) -> None:
         print(text)
 
 
+def table_view(df, page_size: int = 20):
+    """An interactive table with floats shown to 4 significant figures (the data keep full precision)."""
+    import polars as pl
+
+    shown = df.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(4))
+    return mo.ui.table(shown, selection=None, page_size=page_size)
+
+
 def key_figure(label: str, value) -> None:
     """A headline number for the suite's index page (script mode only): `KEY| label | value`."""
     if not mo.running_in_notebook():
