@@ -15,8 +15,8 @@ def _():
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro_core import charts, claims
-    from pomodoro_core.structure import find_structure, list_structures, load_structure
-    from pomodoro_core.ui import guarded, parse_args, key_figure, print_table, say, table_view
+    from pomodoro_core.structure import find_structure, load_structure
+    from pomodoro_core.ui import guarded, key_figure, parse_args, print_table, say, structure_dropdown, table_view
 
     return (
         argparse,
@@ -25,13 +25,13 @@ def _():
         find_structure,
         guarded,
         key_figure,
-        list_structures,
         load_structure,
         mo,
         parse_args,
         pl,
         print_table,
         say,
+        structure_dropdown,
         table_view,
     )
 
@@ -62,11 +62,8 @@ def _(argparse, parse_args):
 
 
 @app.cell
-def _(args, list_structures, mo):
-    _names = [p.name.split(".")[0] for p in list_structures()]
-    structure_ui = mo.ui.dropdown(
-        _names if args.structure in _names else _names + [args.structure], value=args.structure, label="structure"
-    )
+def _(args, mo, structure_dropdown):
+    structure_ui = structure_dropdown(args.structure, label="structure")
     sampling_ui = mo.ui.radio(
         {"the schedule's first level σ_max·σ_data (what the code does)": "schedule", "σ_max = 80 as written in pitfall 1": "raw"},
         value="the schedule's first level σ_max·σ_data (what the code does)"
@@ -80,15 +77,7 @@ def _(args, list_structures, mo):
 
 
 @app.cell
-def _(
-    claims,
-    crop_ui,
-    find_structure,
-    guarded,
-    load_structure,
-    sampling_ui,
-    structure_ui,
-):
+def _(claims, crop_ui, find_structure, guarded, load_structure, sampling_ui, structure_ui):
     structure = guarded(lambda: load_structure(find_structure(structure_ui.value)))
     assumptions = claims.Assumptions(structure=structure, sampling_sigma=sampling_ui.value, crop_residues=crop_ui.value)
     table = claims.audit(assumptions)

@@ -19,31 +19,41 @@ def _():
     from pomodoro_core import charts, decomposition
     from pomodoro_core.hierarchy import Hierarchy
     from pomodoro_core.noise import NoiseWeights, sample_component_grams
-    from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say, table_view
+    from pomodoro_core.presets import PRESET_NAMES
+    from pomodoro_core.structure import ATOM_SETS, find_structure, load_structure
+    from pomodoro_core.ui import (
+        fail,
+        guarded,
+        key_figure,
+        parse_args,
+        print_table,
+        say,
+        structure_dropdown,
+        table_view,
+        weight_controls,
+    )
 
     return (
-        ATOM_SETS,
-        Hierarchy,
-        NoiseWeights,
-        PRESET_NAMES,
         argparse,
+        ATOM_SETS,
         charts,
         decomposition,
         fail,
         find_structure,
-        get_preset,
         guarded,
+        Hierarchy,
         key_figure,
-        list_structures,
         load_structure,
         mo,
+        NoiseWeights,
         parse_args,
+        PRESET_NAMES,
         print_table,
         sample_component_grams,
         say,
+        structure_dropdown,
         table_view,
+        weight_controls,
     )
 
 
@@ -80,12 +90,9 @@ def _(ATOM_SETS, PRESET_NAMES, argparse, parse_args):
 
 
 @app.cell
-def _(ATOM_SETS, PRESET_NAMES, args, list_structures, mo):
-    _names = [p.name.split(".")[0] for p in list_structures()]
+def _(ATOM_SETS, PRESET_NAMES, args, mo, structure_dropdown):
     preset_ui = mo.ui.dropdown(PRESET_NAMES, value=args.preset, label="preset")
-    structure_ui = mo.ui.dropdown(
-        _names if args.structure in _names else _names + [args.structure], value=args.structure, label="structure"
-    )
+    structure_ui = structure_dropdown(args.structure, label="structure")
     atom_set_ui = mo.ui.dropdown(ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")
     samples_ui = mo.ui.slider(200, 20000, step=200, value=min(max(args.samples, 200), 20000), label="Monte Carlo samples")
@@ -93,28 +100,13 @@ def _(ATOM_SETS, PRESET_NAMES, args, list_structures, mo):
 
 
 @app.cell
-def _(args, get_preset, mo, preset_ui):
-    _w = get_preset(preset_ui.value).weights
-    _first = preset_ui.value == args.preset
-    _pick = lambda cli, default: cli if (_first and cli is not None) else default  # noqa: E731
-    w_c_ui = mo.ui.number(step=0.1, value=_pick(args.w_c, _w.w_c), label="w_c (chain)")
-    w_r_ui = mo.ui.number(step=0.1, value=_pick(args.w_r, _w.w_r), label="w_r (residue)")
-    w_a_ui = mo.ui.number(step=0.1, value=_pick(args.w_a, _w.w_a), label="w_a (atom)")
+def _(args, preset_ui, weight_controls):
+    w_c_ui, w_r_ui, w_a_ui = weight_controls(preset_ui.value, args)
     return w_a_ui, w_c_ui, w_r_ui
 
 
 @app.cell
-def _(
-    atom_set_ui,
-    mo,
-    preset_ui,
-    samples_ui,
-    sigma_ui,
-    structure_ui,
-    w_a_ui,
-    w_c_ui,
-    w_r_ui,
-):
+def _(atom_set_ui, mo, preset_ui, samples_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
     mo.vstack(
         [
             mo.hstack([preset_ui, structure_ui, atom_set_ui], justify="start"),
@@ -152,7 +144,6 @@ def _(decomposition, mo, print_table, table_view, weights):
 
 @app.cell
 def _(Hierarchy, args, sample_component_grams, samples_ui, structure):
-    # sampled once per structure and sample count: weight and σ changes reuse it (noise is linear in its parts)
     grams = sample_component_grams(Hierarchy.from_structure(structure), samples_ui.value, seed=args.seed)
     return (grams,)
 

@@ -23,13 +23,10 @@ def _():
     from pomodoro_core.edm import LogNormalSigma
     from pomodoro_core.model import PerAtomMLP
     from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.structure import find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, table_view
+    from pomodoro_core.structure import find_structure, load_structure
+    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, structure_dropdown, table_view
 
     return (
-        LogNormalSigma,
-        PRESET_NAMES,
-        PerAtomMLP,
         argparse,
         charts,
         fail,
@@ -38,13 +35,16 @@ def _():
         gradient,
         guarded,
         key_figure,
-        list_structures,
         load_structure,
+        LogNormalSigma,
         mo,
         np,
         parse_args,
+        PerAtomMLP,
         pl,
+        PRESET_NAMES,
         print_table,
+        structure_dropdown,
         table_view,
         torch,
     )
@@ -83,7 +83,7 @@ def _(PRESET_NAMES, argparse, parse_args):
 
 
 @app.cell
-def _(PRESET_NAMES, args, gradient, list_structures, mo):
+def _(PRESET_NAMES, args, gradient, mo, structure_dropdown):
     p_mean_ui = mo.ui.slider(-6.0, 3.0, step=0.02, value=args.p_mean, label="P_mean", show_value=True, debounce=True)
     p_std_ui = mo.ui.slider(0.0, 4.0, step=0.05, value=args.p_std, label="P_std", show_value=True, debounce=True)
     sigma_data_ui = mo.ui.number(value=args.sigma_data, step=0.5, label="σ_data (Å)")
@@ -93,10 +93,7 @@ def _(PRESET_NAMES, args, gradient, list_structures, mo):
     quantity_ui = mo.ui.radio(
         {v: k for k, v in gradient.QUANTITIES.items()}, value=gradient.QUANTITIES["p_lambda_cout2"], label="curve"
     )
-    _names = [p.name.split(".")[0] for p in list_structures()]
-    structure_ui = mo.ui.dropdown(
-        _names if args.structure in _names else _names + [args.structure], value=args.structure, label="structure (bands)"
-    )
+    structure_ui = structure_dropdown(args.structure, label="structure (bands)")
     return (
         p_mean_ui,
         p_std_ui,
@@ -110,17 +107,7 @@ def _(PRESET_NAMES, args, gradient, list_structures, mo):
 
 
 @app.cell
-def _(
-    mo,
-    p_mean_ui,
-    p_std_ui,
-    presets_ui,
-    quantity_ui,
-    sigma_data_ui,
-    sigma_max_ui,
-    sigma_min_ui,
-    structure_ui,
-):
+def _(mo, p_mean_ui, p_std_ui, presets_ui, quantity_ui, sigma_data_ui, sigma_max_ui, sigma_min_ui, structure_ui):
     mo.vstack(
         [
             mo.md("**Your distribution** σ = σ_data · exp(P_mean + P_std · n)"),
@@ -134,16 +121,7 @@ def _(
 
 
 @app.cell
-def _(
-    LogNormalSigma,
-    fail,
-    guarded,
-    p_mean_ui,
-    p_std_ui,
-    sigma_data_ui,
-    sigma_max_ui,
-    sigma_min_ui,
-):
+def _(LogNormalSigma, fail, guarded, p_mean_ui, p_std_ui, sigma_data_ui, sigma_max_ui, sigma_min_ui):
     sigma_data = sigma_data_ui.value
     if not (sigma_data is not None and sigma_data > 0):
         fail(f"σ_data must be > 0 (got {sigma_data})")
@@ -207,17 +185,7 @@ def _(custom, gradient, mo, print_table, sigma_data, table_view):
 
 
 @app.cell
-def _(
-    find_structure,
-    gradient,
-    guarded,
-    key_figure,
-    load_structure,
-    pl,
-    print_table,
-    series,
-    structure_ui,
-):
+def _(find_structure, gradient, guarded, key_figure, load_structure, pl, print_table, series, structure_ui):
     structure = guarded(lambda: load_structure(find_structure(structure_ui.value)))
     bands = gradient.structure_bands(structure)
     shares = pl.concat([gradient.band_shares(d, sd, bands).with_columns(series=pl.lit(name)) for name, (d, sd) in series.items()])
@@ -246,16 +214,7 @@ def _(bands, charts, mo, shares, structure, table_view):
 
 
 @app.cell
-def _(
-    charts,
-    gradient,
-    mo,
-    np,
-    series,
-    sigma_data,
-    sigma_max_ui,
-    sigma_min_ui,
-):
+def _(charts, gradient, mo, np, series, sigma_data, sigma_max_ui, sigma_min_ui):
     _z = gradient.z_grid()
     _ln = _z + np.log(sigma_data)
     _named = {name: d.pdf_ln_sigma(_ln) for name, (d, sd) in series.items() if sd == sigma_data}
@@ -319,17 +278,7 @@ def _(gradient, mo, p_std_ui, sigma_data, sigma_min_ui):
 
 
 @app.cell
-def _(
-    PerAtomMLP,
-    args,
-    gradient,
-    key_figure,
-    np,
-    print_table,
-    sigma_data,
-    structure,
-    torch,
-):
+def _(PerAtomMLP, args, gradient, key_figure, np, print_table, sigma_data, structure, torch):
     _x0 = torch.tensor(structure.coords - structure.coords.mean(0), dtype=torch.float64)[None]
     _F = PerAtomMLP(seed=args.seed).double()
     check = gradient.untrained_loss_per_sigma(

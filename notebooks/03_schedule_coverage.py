@@ -22,15 +22,15 @@ def _():
     from pomodoro_core.ui import guarded, key_figure, parse_args, print_table, table_view
 
     return (
-        LogNormalSigma,
-        PRESET_NAMES,
         argparse,
         charts,
         get_preset,
         guarded,
         key_figure,
+        LogNormalSigma,
         mo,
         parse_args,
+        PRESET_NAMES,
         print_table,
         schedule,
         table_view,
@@ -118,23 +118,7 @@ def _(args, get_preset, mo):
 
 
 @app.cell
-def _(
-    LogNormalSigma,
-    gamma_0_ui,
-    gamma_min_ui,
-    guarded,
-    p_mean_ui,
-    p_std_ui,
-    q_ui,
-    rho_ui,
-    schedule,
-    sigma_data,
-    sigma_max_ui,
-    sigma_min_ui,
-    step_scale_ui,
-    steps_ui,
-    times_ui,
-):
+def _(LogNormalSigma, gamma_0_ui, gamma_min_ui, guarded, p_mean_ui, p_std_ui, q_ui, rho_ui, schedule, sigma_data, sigma_max_ui, sigma_min_ui, step_scale_ui, steps_ui, times_ui):
     settings = guarded(
         schedule.SamplerSettings,
         steps=steps_ui.value,
@@ -155,17 +139,7 @@ def _(
 
 
 @app.cell
-def _(
-    charts,
-    cov,
-    key_figure,
-    levels,
-    mo,
-    print_table,
-    schedule,
-    settings,
-    train,
-):
+def _(charts, cov, key_figure, levels, mo, print_table, schedule, settings, train):
     _lo = min(
         float(levels["next_sigma"].filter(levels["next_sigma"] > 0).min()) if settings.steps > 1 else cov["first_sigma"] / 10,
         train.quantile(1e-4),

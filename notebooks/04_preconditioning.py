@@ -20,29 +20,40 @@ def _():
     from pomodoro_core import charts, precond
     from pomodoro_core.noise import NoiseWeights
     from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.structure import ATOM_SETS, find_structure, list_structures, load_structure
-    from pomodoro_core.ui import fail, guarded, parse_args, key_figure, print_table, say, table_view
+    from pomodoro_core.structure import ATOM_SETS, find_structure, load_structure
+    from pomodoro_core.ui import (
+        fail,
+        guarded,
+        key_figure,
+        parse_args,
+        print_table,
+        say,
+        structure_dropdown,
+        table_view,
+        weight_controls,
+    )
 
     return (
-        ATOM_SETS,
-        NoiseWeights,
-        PRESET_NAMES,
         argparse,
+        ATOM_SETS,
         charts,
         fail,
         find_structure,
         get_preset,
         guarded,
         key_figure,
-        list_structures,
         load_structure,
         mo,
+        NoiseWeights,
         np,
         parse_args,
         precond,
+        PRESET_NAMES,
         print_table,
         say,
+        structure_dropdown,
         table_view,
+        weight_controls,
     )
 
 
@@ -79,39 +90,22 @@ def _(ATOM_SETS, PRESET_NAMES, argparse, parse_args):
 
 
 @app.cell
-def _(ATOM_SETS, PRESET_NAMES, args, list_structures, mo):
+def _(ATOM_SETS, PRESET_NAMES, args, mo, structure_dropdown):
     preset_ui = mo.ui.dropdown(PRESET_NAMES, value=args.preset, label="preset")
-    _names = [p.name.split(".")[0] for p in list_structures()]
-    structure_ui = mo.ui.dropdown(
-        _names if args.structure in _names else _names + [args.structure], value=args.structure, label="structure"
-    )
+    structure_ui = structure_dropdown(args.structure, label="structure")
     atom_set_ui = mo.ui.dropdown(ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(value=args.sigma, step=0.5, label="σ for the table (Å)")
     return atom_set_ui, preset_ui, sigma_ui, structure_ui
 
 
 @app.cell
-def _(args, get_preset, mo, preset_ui):
-    _w = get_preset(preset_ui.value).weights
-    _first = preset_ui.value == args.preset
-    _pick = lambda cli, default: cli if (_first and cli is not None) else default  # noqa: E731
-    w_c_ui = mo.ui.number(value=_pick(args.w_c, _w.w_c), step=0.1, label="w_c")
-    w_r_ui = mo.ui.number(value=_pick(args.w_r, _w.w_r), step=0.1, label="w_r")
-    w_a_ui = mo.ui.number(value=_pick(args.w_a, _w.w_a), step=0.1, label="w_a")
+def _(args, preset_ui, weight_controls):
+    w_c_ui, w_r_ui, w_a_ui = weight_controls(preset_ui.value, args)
     return w_a_ui, w_c_ui, w_r_ui
 
 
 @app.cell
-def _(
-    atom_set_ui,
-    mo,
-    preset_ui,
-    sigma_ui,
-    structure_ui,
-    w_a_ui,
-    w_c_ui,
-    w_r_ui,
-):
+def _(atom_set_ui, mo, preset_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
     mo.vstack(
         [
             mo.hstack([preset_ui, structure_ui, atom_set_ui, sigma_ui], justify="start"),
@@ -122,21 +116,7 @@ def _(
 
 
 @app.cell
-def _(
-    NoiseWeights,
-    atom_set_ui,
-    fail,
-    find_structure,
-    get_preset,
-    guarded,
-    load_structure,
-    preset_ui,
-    sigma_ui,
-    structure_ui,
-    w_a_ui,
-    w_c_ui,
-    w_r_ui,
-):
+def _(NoiseWeights, atom_set_ui, fail, find_structure, get_preset, guarded, load_structure, preset_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
     weights = guarded(NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
     sigma = sigma_ui.value
     if not (sigma is not None and sigma > 0):
@@ -147,16 +127,7 @@ def _(
 
 
 @app.cell
-def _(
-    mo,
-    precond,
-    print_table,
-    sigma,
-    sigma_data,
-    structure,
-    table_view,
-    weights,
-):
+def _(mo, precond, print_table, sigma, sigma_data, structure, table_view, weights):
     summary = precond.level_summary(structure, weights, sigma_data, sigma)
     print_table(f"per level at σ = {sigma:g} Å ({structure.name}, preset σ_data = {sigma_data:g})", summary)
     mo.vstack(
@@ -175,7 +146,6 @@ def _(
 
 @app.cell
 def _(args, precond, structure):
-    # sampled once per structure: weight, σ and σ_data changes reuse it (the noise is linear in its parts)
     grams = precond.sample_component_grams(precond.Hierarchy.from_structure(structure), args.samples, seed=args.seed)
     return (grams,)
 

@@ -51,6 +51,30 @@ def say(text: str) -> None:
         print(text)
 
 
+def structure_dropdown(name: str, label: str = "structure"):
+    """A dropdown of the structures in data/ (plus `name` if it is a path given on the command line)."""
+    from .structure import list_structures
+
+    names = [p.name.split(".")[0] for p in list_structures()]
+    return mo.ui.dropdown(names if name in names else [*names, name], value=name, label=label)
+
+
+def weight_controls(preset_name: str, args) -> tuple:
+    """(w_c, w_r, w_a) number inputs starting at the preset's weights; command-line weights win
+    while the preset is still the one given on the command line.  No bounds: a bad value gets
+    NoiseWeights' message rather than a widget error."""
+    from .presets import get_preset
+
+    w = get_preset(preset_name).weights
+    first = preset_name == args.preset
+    pick = lambda cli, default: cli if (first and cli is not None) else default  # noqa: E731
+    return (
+        mo.ui.number(step=0.1, value=pick(args.w_c, w.w_c), label="w_c (chain)"),
+        mo.ui.number(step=0.1, value=pick(args.w_r, w.w_r), label="w_r (residue)"),
+        mo.ui.number(step=0.1, value=pick(args.w_a, w.w_a), label="w_a (atom)"),
+    )
+
+
 def table_view(df, page_size: int = 20):
     """An interactive table with floats shown to 4 significant figures (the data keep full precision)."""
     import polars as pl
