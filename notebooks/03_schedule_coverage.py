@@ -118,7 +118,23 @@ def _(args, get_preset, mo):
 
 
 @app.cell
-def _(LogNormalSigma, gamma_0_ui, gamma_min_ui, guarded, p_mean_ui, p_std_ui, q_ui, rho_ui, schedule, sigma_data, sigma_max_ui, sigma_min_ui, step_scale_ui, steps_ui, times_ui):
+def _(
+    LogNormalSigma,
+    gamma_0_ui,
+    gamma_min_ui,
+    guarded,
+    p_mean_ui,
+    p_std_ui,
+    q_ui,
+    rho_ui,
+    schedule,
+    sigma_data,
+    sigma_max_ui,
+    sigma_min_ui,
+    step_scale_ui,
+    steps_ui,
+    times_ui,
+):
     settings = guarded(
         schedule.SamplerSettings,
         steps=steps_ui.value,

@@ -116,7 +116,21 @@ def _(atom_set_ui, mo, preset_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui
 
 
 @app.cell
-def _(NoiseWeights, atom_set_ui, fail, find_structure, get_preset, guarded, load_structure, preset_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
+def _(
+    NoiseWeights,
+    atom_set_ui,
+    fail,
+    find_structure,
+    get_preset,
+    guarded,
+    load_structure,
+    preset_ui,
+    sigma_ui,
+    structure_ui,
+    w_a_ui,
+    w_c_ui,
+    w_r_ui,
+):
     weights = guarded(NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
     sigma = sigma_ui.value
     if not (sigma is not None and sigma > 0):
