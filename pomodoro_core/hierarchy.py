@@ -21,13 +21,6 @@ import torch
 from .structure import Structure
 
 
-def pick_device(prefer: str | None = None) -> torch.device:
-    """CUDA when present (or asked for), else CPU."""
-    if prefer:
-        return torch.device(prefer)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def _expand(index: torch.Tensor, lead: torch.Size) -> torch.Tensor:
     return index.expand(*lead) if index.shape != lead else index
 
@@ -133,11 +126,6 @@ class Hierarchy:
 
     def chains_to_atoms(self, y: torch.Tensor) -> torch.Tensor:
         return broadcast(y, self.atom_chain)
-
-
-def structure_tensor(structure: Structure, device: torch.device | str = "cpu", dtype=torch.float32) -> torch.Tensor:
-    """(1, N, 3) coordinates of a structure."""
-    return torch.as_tensor(structure.coords, dtype=dtype, device=device).unsqueeze(0)
 
 
 def stack_coords(structures: Sequence[Structure], device: torch.device | str = "cpu", dtype=torch.float32) -> torch.Tensor:

@@ -26,8 +26,6 @@ import torch
 from .edm import ParameterError
 from .hierarchy import Hierarchy
 
-LEVELS = ("chain", "residue", "atom")
-
 
 @dataclass(frozen=True)
 class NoiseWeights:
@@ -89,10 +87,6 @@ def multiscale_noise(
         eps = eps + s_c * hierarchy.chains_to_atoms(torch.randn(B, C, 3, **kw))
     sigma = torch.as_tensor(sigma, dtype=dtype, device=dev).reshape(-1, 1, 1)
     return eps * sigma * hierarchy.atom_mask.unsqueeze(-1).to(dtype)
-
-
-def isotropic_noise(hierarchy: Hierarchy, sigma, n_samples: int | None = None, generator=None, dtype=torch.float32):
-    return multiscale_noise(hierarchy, sigma, ISOTROPIC, n_samples, generator, dtype)
 
 
 # --------------------------------------------------------------------------- closed form
