@@ -353,3 +353,34 @@ def spatial_crop(structure: Structure, k: int, center: int | None = None, seed: 
 def radius_of_gyration(coords: np.ndarray) -> float:
     c = np.asarray(coords, dtype=np.float64)
     return float(np.sqrt(((c - c.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+
+# --------------------------------------------------------------------------- covalent geometry
+
+INTRA_RESIDUE_BONDS = (("N", "CA"), ("CA", "C"), ("C", "O"), ("CA", "CB"))
+PEPTIDE_BOND_MAX = 2.0  # Å: a C(i)-N(i+1) pair closer than this in the structure is a peptide bond
+
+
+def _atom_lookup(s: Structure) -> dict[tuple[int, str], int]:
+    return {(int(r), str(n)): i for i, (r, n) in enumerate(zip(s.residue_index, s.atom_name))}
+
+
+def covalent_bonds(s: Structure) -> np.ndarray:
+    """(P, 2) atom index pairs of the backbone (+CB) bonds: within residues, and peptide
+    bonds C(i)-N(i+1) between consecutive residues of a chain that are bonded in the structure
+    (a crop's gaps are not bonds)."""
+    at = _atom_lookup(s)
+    pairs = [(at[r, a], at[r, b]) for r in range(s.n_residues) for a, b in INTRA_RESIDUE_BONDS if (r, a) in at and (r, b) in at]
+    for r in range(s.n_residues - 1):
+        if s.residue_chain[r] == s.residue_chain[r + 1] and (r, "C") in at and (r + 1, "N") in at:
+            i, j = at[r, "C"], at[r + 1, "N"]
+            if np.linalg.norm(s.coords[i] - s.coords[j]) < PEPTIDE_BOND_MAX:
+                pairs.append((i, j))
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def consecutive_ca_pairs(s: Structure) -> np.ndarray:
+    """(P, 2) atom indices of the CA atoms of chain neighbours that are peptide-bonded in the structure."""
+    at = _atom_lookup(s)
+    bonded = {(int(s.residue_index[i]), int(s.residue_index[j])) for i, j in covalent_bonds(s) if s.atom_name[i] == "C"}
+    return np.asarray([(at[r, "CA"], at[q, "CA"]) for r, q in sorted(bonded)], dtype=np.int64).reshape(-1, 2)

@@ -1,0 +1,117 @@
+"""What a sampled structure and a sampling trajectory look like, in numbers.
+
+mobility: at each step, each chain of x_{t+1} is superposed on the same chain of x_t
+(removing that chain's rigid motion, and so any augmentation); the displacement
+d_i of each atom then splits exactly into its residue's mean displacement (the
+residue moving relative to its chain: *inter-residue motion*) and the rest (atoms
+moving relative to their residue: *intra-residue motion*).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import torch
+
+from .geometry import kabsch, rmsd
+from .hierarchy import Hierarchy
+from .structure import Structure, consecutive_ca_pairs, covalent_bonds
+
+CA_CA_TRANS = 3.80  # Å, trans peptide CA-CA distance
+CA_CA_TOL = 0.25  # Å
+BOND_TOL = 0.20  # Å
+
+
+def radius_of_gyration(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) sqrt(mean |x_i - centroid|^2)."""
+    m = torch.ones(x.shape[:-1], dtype=x.dtype) if mask is None else mask.to(x.dtype).expand(x.shape[:-1])
+    c = (x * m.unsqueeze(-1)).sum(-2, keepdim=True) / m.sum(-1).reshape(-1, 1, 1)
+    return ((((x - c) ** 2).sum(-1) * m).sum(-1) / m.sum(-1)).sqrt()
+
+
+def rmsd_to_target(x: torch.Tensor, structure: Structure) -> torch.Tensor:
+    """(B,) RMSD of samples x (B, N, 3) to the structure after optimal superposition."""
+    target = torch.as_tensor(structure.coords, dtype=x.dtype).expand_as(x)
+    return rmsd(x, target)
+
+
+def chain_frame_displacements(x_from: torch.Tensor, x_to: torch.Tensor, h: Hierarchy) -> torch.Tensor:
+    """(T, N, 3): x_to minus x_from after superposing each chain of x_to on that chain of x_from."""
+    out = torch.zeros_like(x_to)
+    chain_of_atom = h.atom_chain[0]
+    for c in range(h.n_chains):
+        m = chain_of_atom == c
+        R, t = kabsch(x_to, x_from, m.expand(x_to.shape[:-1]))
+        out[:, m] = (x_to[:, m] @ R + t) - x_from[:, m]
+    return out
+
+
+def mobility(x: torch.Tensor, h: Hierarchy) -> dict[str, torch.Tensor]:
+    """Per-step motion of one trajectory x (T+1, N, 3) in each chain's frame.
+
+    residue: (T, R) |mean displacement of the residue's atoms|   (inter-residue motion)
+    inter:   (T,)   RMS over residues of that displacement
+    intra:   (T,)   RMS over atoms of (displacement - its residue's mean)
+    """
+    d = chain_frame_displacements(x[:-1], x[1:], h)
+    per_res = h.residue_centroids(d)  # (T, R, 3)
+    internal = d - h.residues_to_atoms(per_res)
+    res_norm = per_res.norm(dim=-1)
+    return {
+        "residue": res_norm,
+        "inter": res_norm.pow(2).mean(-1).sqrt(),
+        "intra": internal.pow(2).sum(-1).mean(-1).sqrt(),
+    }
+
+
+def violations(x: torch.Tensor, structure: Structure) -> dict[str, torch.Tensor]:
+    """(B,) per sample: mean |bond length error| (Å), fraction of bonds off by > BOND_TOL,
+    fraction of bonded CA-CA distances outside CA_CA_TRANS ± CA_CA_TOL."""
+    bonds = torch.as_tensor(covalent_bonds(structure))
+    ca = torch.as_tensor(consecutive_ca_pairs(structure))
+    ref = torch.as_tensor(structure.coords, dtype=x.dtype)
+    out = {}
+    if bonds.numel():
+        d = (x[:, bonds[:, 0]] - x[:, bonds[:, 1]]).norm(dim=-1)
+        err = (d - (ref[bonds[:, 0]] - ref[bonds[:, 1]]).norm(dim=-1)).abs()
+        out["bond_error"] = err.mean(-1)
+        out["bond_violations"] = (err > BOND_TOL).to(x.dtype).mean(-1)
+    if ca.numel():
+        dca = (x[:, ca[:, 0]] - x[:, ca[:, 1]]).norm(dim=-1)
+        out["ca_ca_violations"] = ((dca - CA_CA_TRANS).abs() > CA_CA_TOL).to(x.dtype).mean(-1)
+    return out
+
+
+def sample_report(x: torch.Tensor, structure: Structure) -> pl.DataFrame:
+    """One row per sample: RMSD, Rg / Rg(target), violations."""
+    target_rg = float(radius_of_gyration(torch.as_tensor(structure.coords, dtype=x.dtype).unsqueeze(0))[0])
+    cols = {"sample": np.arange(x.shape[0]), "rmsd": rmsd_to_target(x, structure).numpy()}
+    cols["rg_ratio"] = (radius_of_gyration(x) / target_rg).numpy()
+    cols |= {k: v.numpy() for k, v in violations(x, structure).items()}
+    return pl.DataFrame(cols)
+
+
+def trajectory_frames(traj_x: torch.Tensor, traj_denoised: torch.Tensor, sigmas: np.ndarray, structure: Structure) -> pl.DataFrame:
+    """Per step and sample: sigma, RMSD of x and of the denoised prediction to the target, Rg, motion."""
+    h = Hierarchy.from_structure(structure)
+    T1, B = traj_x.shape[:2]
+    rows = []
+    for b in range(B):
+        mob = mobility(traj_x[:, b], h)
+        r_x = rmsd_to_target(traj_x[:, b], structure)
+        r_d = rmsd_to_target(traj_denoised[:, b], structure)
+        rg = radius_of_gyration(traj_x[:, b])
+        for t in range(1, T1):
+            rows.append(
+                {
+                    "sample": b,
+                    "step": t,
+                    "sigma": float(sigmas[t]),
+                    "rmsd_x": float(r_x[t]),
+                    "rmsd_denoised": float(r_d[t - 1]),
+                    "rg": float(rg[t]),
+                    "inter": float(mob["inter"][t - 1]),
+                    "intra": float(mob["intra"][t - 1]),
+                }
+            )
+    return pl.DataFrame(rows)

@@ -1,0 +1,340 @@
+"""Short single-structure training runs of the multiscale denoiser.
+
+One run overfits one structure (a crop): each step draws a batch of training sigmas
+from the preset's log-normal, (optionally) a random rigid motion of the structure per
+sample, and multiscale noise; the loss is `losses.denoising_loss`.  On CPU a seed fixes
+every number.  A non-finite loss or gradient stops the run with a message; the
+metrics up to that step are kept and the model keeps its last finite weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+
+from .denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
+from .edm import LogNormalSigma, ParameterError
+from .geometry import random_rigid_motion
+from .losses import LEVEL_WEIGHTINGS, TERMS, denoising_loss, total
+from .noise import NoiseWeights, multiscale_noise
+from .presets import Preset
+from .structure import Structure, covalent_bonds
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    weights: NoiseWeights = NoiseWeights(8.2, 1.6, 1.3)
+    sigma_data: float = 16.0
+    P_mean: float = -1.2
+    P_std: float = 1.5
+    train_times_sigma_data: bool = True
+    model: ModelConfig = field(default_factory=ModelConfig)
+    level_weighting: str = "sum"
+    augment: bool = False
+    steps: int = 1200
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup: int = 50
+    grad_clip: float = 1.0
+    bond_weight: float = 1.0
+    seed: int = 0
+    probe_every: int = 0  # per-level gradient norms every k steps (0: never; costs 3 extra backward passes)
+
+    def __post_init__(self):
+        if self.level_weighting not in LEVEL_WEIGHTINGS:
+            raise ParameterError(f"level weighting must be one of {LEVEL_WEIGHTINGS} (got {self.level_weighting!r})")
+        if int(self.steps) != self.steps or self.steps < 1:
+            raise ParameterError(f"training steps must be an integer >= 1 (got {self.steps})")
+        if self.batch_size < 1:
+            raise ParameterError(f"batch size must be >= 1 (got {self.batch_size})")
+        for name in ("lr", "grad_clip", "sigma_data"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise ParameterError(f"{name} must be finite and > 0 (got {v})")
+        self.training_sigma  # validates P_mean, P_std
+
+    @classmethod
+    def from_preset(cls, preset: Preset, **changes) -> TrainConfig:
+        return cls(
+            weights=preset.weights,
+            sigma_data=preset.sigma_data,
+            P_mean=preset.P_mean,
+            P_std=preset.P_std,
+            train_times_sigma_data=preset.train_times_sigma_data,
+            **changes,
+        )
+
+    @property
+    def training_sigma(self) -> LogNormalSigma:
+        return LogNormalSigma(self.P_mean, self.P_std, self.sigma_data if self.train_times_sigma_data else 1.0)
+
+    def with_(self, **changes) -> TrainConfig:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["weights"] = [self.weights.w_c, self.weights.w_r, self.weights.w_a]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        d = dict(d)
+        d["weights"] = NoiseWeights(*d["weights"])
+        d["model"] = ModelConfig(**d["model"])
+        return cls(**d)
+
+
+def default_budget(device: torch.device | str | None = None) -> dict:
+    """Training steps and batch size of a default run: about a minute on a 2-core CPU; larger on a GPU."""
+    device = torch.device(device or default_device())
+    return {"steps": 5000, "batch_size": 32} if device.type == "cuda" else {"steps": 1200, "batch_size": 8}
+
+
+@dataclass
+class TrainResult:
+    model: MultiscaleDenoiser
+    ctx: Context
+    config: TrainConfig
+    metrics: pl.DataFrame  # one row per completed step
+    samples: pl.DataFrame  # one row per (step, sample): sigma and every loss term
+    status: str  # 'completed' or the reason the run stopped
+    seconds: float
+    device: str
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+    def denoiser(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """D_atom(x, sigma) for the sampler (no gradient)."""
+        model, ctx = self.model.eval(), self.ctx
+
+        def D(x, sigma):
+            with torch.no_grad():
+                return model(x, sigma, ctx)["atom"]
+
+        return D
+
+
+def centred_coords(s: Structure, device, dtype=torch.float32) -> torch.Tensor:
+    x = torch.as_tensor(s.coords, dtype=dtype, device=device).unsqueeze(0)
+    return x - x.mean(1, keepdim=True)
+
+
+def _lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10 %."""
+    if step < cfg.warmup:
+        return (step + 1) / cfg.warmup
+    frac = (step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
+
+
+def level_grad_norms(terms: dict[str, torch.Tensor], params: list[torch.Tensor]) -> dict[str, float]:
+    """|d (batch mean of term) / d theta| for each loss term separately."""
+    out = {}
+    for k in TERMS:
+        g = torch.autograd.grad(terms[k].mean(), params, retain_graph=True, allow_unused=True)
+        out[k] = float(torch.sqrt(sum((gi.double() ** 2).sum() for gi in g if gi is not None)))
+    return out
+
+
+def build_model(structure: Structure, config: TrainConfig, device) -> tuple[MultiscaleDenoiser, Context]:
+    ctx = Context.from_structure(structure, config.weights, device)
+    torch.manual_seed(config.seed)  # weights are initialised on the CPU: the same on every device
+    model = MultiscaleDenoiser(config.model, Context.from_structure(structure, config.weights), config.sigma_data)
+    return model.to(device), ctx
+
+
+class ProgressLine:
+    """A plain progress line on stderr every ~10 % (scripts, CI logs)."""
+
+    def __init__(self, label: str = "train"):
+        self.label, self.t0, self.last = label, time.perf_counter(), -1
+
+    def __call__(self, step: int, steps: int, loss: float) -> None:
+        decile = (10 * (step + 1)) // steps
+        if decile != self.last:
+            self.last = decile
+            dt = time.perf_counter() - self.t0
+            print(f"{self.label}: step {step + 1}/{steps}  loss {loss:.4g}  {dt:.1f}s", file=sys.stderr, flush=True)
+
+
+def train(
+    structure: Structure,
+    config: TrainConfig,
+    device: torch.device | str | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> TrainResult:
+    device = torch.device(device or default_device())
+    t0 = time.perf_counter()
+    model, ctx = build_model(structure, config, device)
+    model.train()
+    g = torch.Generator(device=device).manual_seed(config.seed)
+    x0 = centred_coords(structure, device)
+    bonds = torch.as_tensor(covalent_bonds(structure), device=device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: _lr_factor(k, config))
+    dist, B, mask = config.training_sigma, config.batch_size, ctx.hierarchy.atom_mask
+    rows, sample_cols = [], {k: [] for k in ("step", "sample", "sigma", *TERMS, *(f"mse_{t}" for t in TERMS))}
+    status = "completed"
+    for step in range(config.steps):
+        sigma = dist.sample(B, generator=g, device=device)
+        x = x0.expand(B, -1, -1)
+        if config.augment:
+            x = random_rigid_motion(x, mask, 1.0, generator=g)
+        x_noisy = x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=B, generator=g)
+        D = model(x_noisy, sigma, ctx)
+        terms = denoising_loss(
+            D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
+        )
+        loss = total(terms)
+        if not torch.isfinite(loss):
+            bad = [k for k in TERMS if not torch.isfinite(terms[k]).all()]
+            status = (
+                f"diverged: the loss became {float(loss)} at step {step + 1} (non-finite terms: {', '.join(bad)}; "
+                f"σ in this batch {float(sigma.min()):.3g}–{float(sigma.max()):.3g} Å); stopped, "
+                f"metrics of the {step} completed steps kept"
+            )
+            break
+        probe = config.probe_every and step % config.probe_every == 0
+        norms = level_grad_norms(terms, params) if probe else {}
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, config.grad_clip))
+        if not math.isfinite(grad_norm):
+            status = f"diverged: the gradient norm became {grad_norm} at step {step + 1}; stopped, metrics of the {step} completed steps kept"
+            break
+        opt.step()
+        sched.step()
+        row = {"step": step, "loss": float(loss.detach()), "grad_norm": grad_norm, "lr": sched.get_last_lr()[0]}
+        row["sigma_median"] = float(sigma.median())
+        for k in TERMS:
+            row[f"loss_{k}"] = float(terms[k].mean())
+            row[f"grad_norm_{k}"] = norms.get(k, float("nan")) if probe else None
+        rows.append(row)
+        sample_cols["step"] += [step] * B
+        sample_cols["sample"] += list(range(B))
+        for k in sample_cols:
+            if k not in ("step", "sample"):
+                v = sigma if k == "sigma" else terms[k]
+                sample_cols[k] += v.detach().cpu().tolist()
+        if progress:
+            progress(step, config.steps, float(loss))
+    metrics = pl.DataFrame(rows, schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS}) if rows else _empty_metrics()
+    return TrainResult(model.eval(), ctx, config, metrics, pl.DataFrame(sample_cols), status, time.perf_counter() - t0, str(device))
+
+
+def _empty_metrics() -> pl.DataFrame:
+    cols = {"step": pl.Int64, "loss": pl.Float64, "grad_norm": pl.Float64, "lr": pl.Float64, "sigma_median": pl.Float64}
+    cols |= {f"loss_{k}": pl.Float64 for k in TERMS} | {f"grad_norm_{k}": pl.Float64 for k in TERMS}
+    return pl.DataFrame(schema=cols)
+
+
+def metrics_long(metrics: pl.DataFrame, what: str = "loss") -> pl.DataFrame:
+    """Per-level columns (`loss_atom`, ...) as rows (step, term, value) for charts."""
+    cols = [f"{what}_{k}" for k in TERMS]
+    return (
+        metrics.select("step", *cols)
+        .unpivot(index="step", variable_name="term", value_name=what)
+        .with_columns(pl.col("term").str.strip_prefix(f"{what}_"))
+        .drop_nulls(what)
+    )
+
+
+# --------------------------------------------------------------------------- checkpoints and cache
+
+
+def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "config": result.config.as_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in result.model.state_dict().items()},
+        "metrics": {c: result.metrics[c].to_list() for c in result.metrics.columns},
+        "samples": {c: result.samples[c].to_list() for c in result.samples.columns},
+        "status": result.status,
+        "seconds": result.seconds,
+        "device": result.device,
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, structure: Structure, device: torch.device | str | None = None) -> TrainResult:
+    """Rebuild a TrainResult; the file is read with torch.load(weights_only=True) (no pickled code)."""
+    device = torch.device(device or default_device())
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    config = TrainConfig.from_dict(payload["config"])
+    model, ctx = build_model(structure, config, device)
+    model.load_state_dict(payload["state_dict"])
+    metrics = pl.DataFrame(payload["metrics"], schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS})
+    return TrainResult(
+        model.eval(),
+        ctx,
+        config,
+        metrics if metrics.width else _empty_metrics(),
+        pl.DataFrame(payload["samples"]),
+        payload["status"],
+        payload["seconds"],
+        payload["device"],
+    )
+
+
+_CODE = ("denoiser.py", "losses.py", "trainer.py", "noise.py", "hierarchy.py", "geometry.py", "edm.py")
+
+
+def cache_key(structure: Structure, config: TrainConfig, device: torch.device | str) -> str:
+    """Configuration, structure, device kind, torch version and the training code itself."""
+    h = hashlib.sha256()
+    h.update(json.dumps(config.as_dict(), sort_keys=True).encode())
+    h.update(np.ascontiguousarray(structure.coords).tobytes())
+    h.update("|".join(structure.atom_name.tolist() + structure.residue_name.tolist()).encode())
+    h.update(f"{torch.device(device).type}|{torch.__version__}".encode())
+    here = Path(__file__).parent
+    for name in _CODE:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("POMODORO_CACHE", Path.home() / ".cache" / "pomodoro-diagnostics")) / "train"
+
+
+def train_cached(
+    structure: Structure,
+    config: TrainConfig,
+    device: torch.device | str | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> tuple[TrainResult, bool]:
+    """(result, came_from_cache): a configuration already trained is loaded, never retrained."""
+    device = torch.device(device or default_device())
+    path = Path(cache_dir or default_cache_dir()) / f"{cache_key(structure, config, device)}.pt"
+    if path.exists():
+        try:
+            return load_checkpoint(path, structure, device), True
+        except Exception as exc:  # a corrupt cache file is retrained, with a note
+            print(f"ignoring unreadable cached run {path}: {exc}", file=sys.stderr)
+    result = train(structure, config, device, progress)
+    save_checkpoint(path, result)
+    return result, False
+
