@@ -382,5 +382,5 @@ def covalent_bonds(s: Structure) -> np.ndarray:
 def consecutive_ca_pairs(s: Structure) -> np.ndarray:
     """(P, 2) atom indices of the CA atoms of chain neighbours that are peptide-bonded in the structure."""
     at = _atom_lookup(s)
-    bonded = {(int(s.residue_index[i]), int(s.residue_index[j])) for i, j in covalent_bonds(s) if s.atom_name[i] == "C"}
+    bonded = {(int(s.residue_index[i]), int(s.residue_index[j])) for i, j in covalent_bonds(s)} - {(r, r) for r in range(s.n_residues)}
     return np.asarray([(at[r, "CA"], at[q, "CA"]) for r, q in sorted(bonded)], dtype=np.int64).reshape(-1, 2)

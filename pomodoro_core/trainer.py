@@ -71,14 +71,14 @@ class TrainConfig:
 
     @classmethod
     def from_preset(cls, preset: Preset, **changes) -> TrainConfig:
-        return cls(
+        fields = dict(
             weights=preset.weights,
             sigma_data=preset.sigma_data,
             P_mean=preset.P_mean,
             P_std=preset.P_std,
             train_times_sigma_data=preset.train_times_sigma_data,
-            **changes,
         )
+        return cls(**(fields | changes))
 
     @property
     def training_sigma(self) -> LogNormalSigma:
@@ -200,7 +200,20 @@ def train(
         if config.augment:
             x = random_rigid_motion(x, mask, 1.0, generator=g)
         x_noisy = x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=B, generator=g)
+        if not torch.isfinite(sigma).all():
+            status = (
+                f"diverged: a training σ overflowed to {float(sigma.max())} at step {step + 1} "
+                f"(P_mean={config.P_mean}, P_std={config.P_std}); stopped, metrics of the {step} completed steps kept"
+            )
+            break
         D = model(x_noisy, sigma, ctx)
+        bad = [lvl for lvl in LEVELS if not torch.isfinite(D[lvl]).all()]
+        if bad:
+            status = (
+                f"diverged: the prediction became non-finite at step {step + 1} (levels: {', '.join(bad)}); "
+                f"stopped, metrics of the {step} completed steps kept"
+            )
+            break
         terms = denoising_loss(
             D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
         )
@@ -226,7 +239,7 @@ def train(
         row = {"step": step, "loss": float(loss.detach()), "grad_norm": grad_norm, "lr": sched.get_last_lr()[0]}
         row["sigma_median"] = float(sigma.median())
         for k in TERMS:
-            row[f"loss_{k}"] = float(terms[k].mean())
+            row[f"loss_{k}"] = float(terms[k].detach().mean())
             row[f"grad_norm_{k}"] = norms.get(k, float("nan")) if probe else None
         rows.append(row)
         sample_cols["step"] += [step] * B
