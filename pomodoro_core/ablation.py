@@ -18,18 +18,16 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import torch
 
 from .denoiser import ModelConfig
-from .metrics import mobility, sample_report
-from .hierarchy import Hierarchy
+from .metrics import sample_report, travel_summary
 from .noise import NoiseWeights
 from .presets import get_preset
 from .sampler import SamplerConfig, sample_trajectory
 from .structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
-from .trainer import ProgressLine, TrainConfig, TrainResult, default_budget, train
+from .trainer import ProgressLine, TrainConfig, TrainResult, default_budget, default_cache_dir, train, train_cached
 
 FIX_WEIGHTS = NoiseWeights(1.0, 1.0, 1.0)  # the review's pitfall-1 recommendation (1:1:1)
 
@@ -111,33 +109,45 @@ def baseline_setup(budget: dict | None = None) -> Setup:
     return setups(budget)[-1]
 
 
+STRUCTURE_NAMES = ("5PTI 32-residue crop", "1hvr two-chain crop")
+
+
+def crop(name: str) -> Structure:
+    """One of the ablation's crops: 32 residues of one chain, or a two-chain spatial crop of 1hvr."""
+    if name == STRUCTURE_NAMES[0]:
+        return contiguous_crop(load_structure(find_structure("5PTI")), 32, seed=0)
+    if name == STRUCTURE_NAMES[1]:
+        return spatial_crop(load_structure(find_structure("1hvr")), 32, seed=0)
+    raise ValueError(f"unknown crop {name!r}; choose one of {', '.join(STRUCTURE_NAMES)}")
+
+
 def structures() -> dict[str, Structure]:
-    """The ablation's two crops: 32 residues of one chain, and a two-chain spatial crop of 1hvr."""
-    return {
-        "5PTI 32-residue crop": contiguous_crop(load_structure(find_structure("5PTI")), 32, seed=0),
-        "1hvr two-chain crop": spatial_crop(load_structure(find_structure("1hvr")), 32, seed=0),
-    }
+    return {name: crop(name) for name in STRUCTURE_NAMES}
 
 
 def evaluate(result: TrainResult, setup: Setup, structure: Structure, n_samples: int = 4, seed: int = 0) -> dict:
-    """Sample from a trained run and summarise: RMSD, Rg ratio, violations, residue and atom motion."""
+    """Sample from a trained run and summarise: RMSD, Rg ratio, violations, residue and atom motion.
+
+    Motion is summed over the whole trajectory and over its late phase (steps evaluated at
+    t_hat <= sigma_data), where the fold has to be settled and "residues barely move" is seen.
+    """
     traj = sample_trajectory(result.denoiser(), result.ctx.hierarchy, result.config.weights, setup.sampler, n_samples, seed)
     report = sample_report(traj.final.cpu(), structure)
-    h = Hierarchy.from_structure(structure)
-    inter, intra = [], []
-    for b in range(n_samples):
-        mob = mobility(traj.x[:, b], h)
-        inter.append(float(mob["inter"].sum()))
-        intra.append(float(mob["intra"].sum()))
     out = {k: float(report[k].mean()) for k in report.columns if k != "sample"}
-    out |= {"rmsd_best": float(report["rmsd"].min()), "residue_travel": float(np.mean(inter)), "atom_travel": float(np.mean(intra))}
-    return out
+    out["rmsd_best"] = float(report["rmsd"].min())
+    return out | travel_summary(traj.x, traj.t_hat, structure, setup.sampler.sigma_data)
 
 
-def run_one(setup: Setup, structure: Structure, seed: int, n_samples: int = 4, device=None, progress=None) -> dict:
+def run_one(
+    setup: Setup, structure: Structure, seed: int, n_samples: int = 4, device=None, progress=None, cache_dir=None
+) -> dict:
+    """Train (or load the cached run, when cache_dir is given) and evaluate one configuration."""
     t0 = time.perf_counter()
     cfg = setup.train.with_(seed=seed)
-    result = train(structure, cfg, device, progress)
+    if cache_dir is None:
+        result = train(structure, cfg, device, progress)
+    else:
+        result, _ = train_cached(structure, cfg, device, cache_dir, progress)
     m = result.metrics
     row = {
         "config": setup.name,
@@ -156,7 +166,17 @@ def run_one(setup: Setup, structure: Structure, seed: int, n_samples: int = 4, d
 
 def summarise(runs: pl.DataFrame) -> pl.DataFrame:
     """Mean ± sd over seeds per configuration and structure."""
-    cols = ["rmsd", "rmsd_best", "residue_travel", "atom_travel", "bond_violations", "ca_ca_violations", "rg_ratio"]
+    cols = [
+        "rmsd",
+        "rmsd_best",
+        "residue_travel_late",
+        "atom_travel_late",
+        "late_residue_share",
+        "residue_travel",
+        "bond_violations",
+        "ca_ca_violations",
+        "rg_ratio",
+    ]
     cols = [c for c in cols if c in runs.columns]
     return runs.group_by("config", "structure", maintain_order=True).agg(
         pl.len().alias("seeds"),
@@ -172,6 +192,7 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=4, help="samples drawn per run")
     ap.add_argument("--only", nargs="*", default=None, help="configuration names starting with these")
     ap.add_argument("--out", type=Path, default=Path("results/ablation.csv"))
+    ap.add_argument("--cache", type=Path, default=default_cache_dir(), help="trained runs are kept here and reused")
     args = ap.parse_args(argv)
     budget = default_budget()
     if args.steps:
@@ -182,19 +203,23 @@ def main(argv=None) -> int:
     for sname, structure in structures().items():
         for setup in todo:
             for seed in args.seeds:
-                if done is not None and done.filter(
-                    (pl.col("config") == setup.name) & (pl.col("structure") == structure.name) & (pl.col("seed") == seed)
-                ).height:
+                if (
+                    done is not None
+                    and done.filter(
+                        (pl.col("config") == setup.name) & (pl.col("structure") == structure.name) & (pl.col("seed") == seed)
+                    ).height
+                ):
                     continue
                 print(f"[ablation] {setup.name} | {sname} | seed {seed}", file=sys.stderr, flush=True)
-                row = run_one(setup, structure, seed, args.samples, progress=ProgressLine("  train"))
+                row = run_one(setup, structure, seed, args.samples, progress=ProgressLine("  train"), cache_dir=args.cache)
                 row["train_steps_budget"] = budget["steps"]
                 row["device"] = str(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
                 frame = pl.DataFrame([row])
                 done = frame if done is None else pl.concat([done, frame], how="diagonal_relaxed")
                 done.write_csv(args.out)
                 print(
-                    f"  rmsd {row.get('rmsd', float('nan')):.2f} Å  residue travel {row.get('residue_travel', float('nan')):.1f} Å"
+                    f"  rmsd {row.get('rmsd', float('nan')):.2f} Å"
+                    f"  late residue travel {row.get('residue_travel_late', float('nan')):.2f} Å"
                     f"  {row['seconds']:.0f}s  {row['status']}",
                     file=sys.stderr,
                     flush=True,
@@ -206,3 +231,29 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def custom_setup(
+    weights: NoiseWeights,
+    P_mean: float,
+    P_std: float,
+    sigma_max: float,
+    sampler_steps: int,
+    fixes: tuple[int, ...] = (),
+    solver: str = "euler",
+    budget: dict | None = None,
+) -> Setup:
+    """The reviewed setup with the given numbers and the switch-type fixes (2-7) turned on.
+
+    Fixes 1 and 8 are numbers (the weights, sigma_max) and are set directly.
+    """
+    switches = tuple(k for k in fixes if k in (2, 3, 4, 5, 6, 7))
+    base = reviewed_setup(budget)
+    base = Setup(
+        "custom",
+        base.train.with_(weights=weights, P_mean=P_mean, P_std=P_std),
+        base.sampler.with_(sigma_max=sigma_max, steps=sampler_steps, solver=solver),
+    )
+    for k in switches:
+        base = apply_fix(base, k)
+    return replace(base, name="custom")

@@ -213,3 +213,115 @@ def verdict_chart(table: pl.DataFrame) -> alt.Chart:
         )
         .properties(width=420, height=140)
     )
+
+
+# --------------------------------------------------------------------------- training and sampling (notebooks 05-07)
+
+TERM_ORDER = ["atom", "residue", "chain", "bond"]
+
+
+def loss_curves_chart(long: pl.DataFrame, value: str = "loss", window: int = 25) -> alt.Chart:
+    """Per-term training curves (rows step, term, value), smoothed by a centred rolling mean."""
+    smooth = long.sort("term", "step").with_columns(
+        pl.col(value).rolling_mean(window, min_samples=1, center=True).over("term").alias("smoothed")
+    )
+    return (
+        alt.Chart(smooth)
+        .mark_line()
+        .encode(
+            x=alt.X("step:Q", title="training step"),
+            y=alt.Y("smoothed:Q", scale=alt.Scale(type="symlog", constant=1e-3), title=f"{value} (rolling mean of {window})"),
+            color=alt.Color("term:N", sort=TERM_ORDER, title="term"),
+            tooltip=["step", "term", alt.Tooltip("smoothed:Q", format=".4g")],
+        )
+        .properties(width=560, height=240)
+    )
+
+
+def projection_chart(frame: pl.DataFrame, title: str) -> alt.Chart:
+    """CA traces in 2D (columns u, v, residue, chain, kind: 'sample' or 'target')."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("u:Q", title="principal axis 1 of the target (Å)"),
+        y=alt.Y("v:Q", title="principal axis 2 (Å)"),
+        detail="trace:N",
+        order="residue:Q",
+    )
+    target = base.transform_filter(alt.datum.kind == "target").mark_line(color="lightgray", strokeWidth=4)
+    sample = base.transform_filter(alt.datum.kind == "sample")
+    return (
+        target
+        + sample.mark_line(color="gray", strokeWidth=1)
+        + sample.mark_circle(size=45).encode(
+            color=alt.Color("residue:Q", scale=alt.Scale(scheme="turbo"), title="residue"), tooltip=["residue", "chain"]
+        )
+    ).properties(width=380, height=380, title=title)
+
+
+def mobility_heatmap(frame: pl.DataFrame) -> alt.Chart:
+    """Residue x step displacement in the chain frame (columns step, residue, displacement)."""
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("step:O", title="sampling step", axis=alt.Axis(labelOverlap=True)),
+            y=alt.Y("residue:O", title="residue"),
+            color=alt.Color("displacement:Q", scale=alt.Scale(type="sqrt", scheme="viridis"), title="Å"),
+            tooltip=["step", "residue", alt.Tooltip("displacement:Q", format=".3f")],
+        )
+        .properties(width=560, height=300)
+    )
+
+
+def trajectory_chart(frames: pl.DataFrame, columns: list[str], title: str, log_y: bool = False) -> alt.Chart:
+    """Columns of `trajectory_frames` against the sampling step, one line per column and sample."""
+    long = frames.unpivot(index=["sample", "step", "sigma"], on=columns, variable_name="quantity", value_name="value")
+    return (
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=alt.X("step:Q", title="sampling step"),
+            y=alt.Y("value:Q", scale=alt.Scale(type="symlog" if log_y else "linear"), title=title),
+            color=alt.Color("quantity:N", title=None),
+            detail="sample:N",
+            tooltip=["step", alt.Tooltip("sigma:Q", format=".4g"), "quantity", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=560, height=220)
+    )
+
+
+def level_probe_chart(probe: pl.DataFrame, value: str, title: str, log_y: bool = True) -> alt.Chart:
+    """A per-term quantity of `loss_balance.probe_levels` against sigma (log axis)."""
+    return (
+        alt.Chart(probe)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("sigma:Q", scale=alt.Scale(type="log"), title="σ (Å)"),
+            y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log" if log_y else "linear"), title=title),
+            color=alt.Color("term:N", sort=TERM_ORDER),
+            strokeDash=alt.StrokeDash("model:N", title=None) if "model" in probe.columns else alt.Undefined,
+            tooltip=["term", alt.Tooltip("sigma:Q", format=".3g"), alt.Tooltip(f"{value}:Q", format=".3g")],
+        )
+        .properties(width=480, height=240)
+    )
+
+
+def ablation_chart(summary: pl.DataFrame, metric: str = "rmsd", title: str = "final RMSD to the target (Å)") -> alt.Chart:
+    """Mean ± sd over seeds per configuration, one panel row per structure."""
+    frame = summary.with_columns(
+        lo=pl.col(f"{metric} mean") - pl.col(f"{metric} sd").fill_null(0),
+        hi=pl.col(f"{metric} mean") + pl.col(f"{metric} sd").fill_null(0),
+    )
+    order = frame["config"].unique(maintain_order=True).to_list()
+    base = alt.Chart(frame).encode(y=alt.Y("config:N", sort=order, title=None))
+    bars = base.mark_bar().encode(
+        x=alt.X(f"{metric} mean:Q", title=title),
+        color=alt.Color("structure:N", legend=None),
+        tooltip=[
+            "config",
+            "structure",
+            alt.Tooltip(f"{metric} mean:Q", format=".3f"),
+            alt.Tooltip(f"{metric} sd:Q", format=".3f"),
+        ],
+    )
+    err = base.mark_rule().encode(x="lo:Q", x2="hi:Q")
+    return (bars + err).properties(width=330, height=22 * len(order)).facet(column=alt.Column("structure:N", title=None))

@@ -33,8 +33,26 @@ from .structure import Structure
 LEVELS = ("atom", "residue", "chain")
 ATOM_TYPES = ("N", "CA", "C", "O", "CB")  # every other atom name shares one extra type
 AMINO_ACIDS = (
-    "ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE",
-    "LEU", "LYS", "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL",
+    "ALA",
+    "ARG",
+    "ASN",
+    "ASP",
+    "CYS",
+    "GLN",
+    "GLU",
+    "GLY",
+    "HIS",
+    "ILE",
+    "LEU",
+    "LYS",
+    "MET",
+    "PHE",
+    "PRO",
+    "SER",
+    "THR",
+    "TRP",
+    "TYR",
+    "VAL",
 )  # fmt: skip  (any other residue name shares one extra type)
 MAX_CHAINS = 8
 POSITION_FREQS = 8
@@ -207,7 +225,7 @@ class MultiscaleDenoiser(nn.Module):
         else:  # F = 1 of zeros, as reviewed
             fr = ctx.residue_features.new_zeros(1, ctx.residue_features.shape[1], 1)
             fc = ctx.chain_features.new_zeros(1, ctx.chain_features.shape[1], 1)
-        return {lvl: f.expand(B, -1, -1) for lvl, f in zip(LEVELS, (ctx.atom_features, fr, fc))}
+        return {lvl: f.expand(B, -1, -1) for lvl, f in zip(LEVELS, (ctx.atom_features, fr, fc), strict=True)}
 
     def forward(self, x_noisy: torch.Tensor, sigma: torch.Tensor, ctx: Context) -> dict[str, torch.Tensor]:
         B = x_noisy.shape[0]
@@ -225,12 +243,10 @@ class MultiscaleDenoiser(nn.Module):
         for block in self.blocks:
             h = block(h, ctx.hierarchy, masks)
         return {
-            lvl: col(edm.c_skip(s_pre[lvl], sd)) * x[lvl]
-            + col(edm.c_out(s_pre[lvl], sd)) * self.out[lvl](h[lvl])
+            lvl: col(edm.c_skip(s_pre[lvl], sd)) * x[lvl] + col(edm.c_out(s_pre[lvl], sd)) * self.out[lvl](h[lvl])
             for lvl in LEVELS
         }
 
 
 def n_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import torch
 
-from .geometry import kabsch, rmsd
+from .geometry import kabsch, rmsd, superpose
 from .hierarchy import Hierarchy
 from .structure import Structure, consecutive_ca_pairs, covalent_bonds
 
@@ -91,7 +91,9 @@ def sample_report(x: torch.Tensor, structure: Structure) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
-def trajectory_frames(traj_x: torch.Tensor, traj_denoised: torch.Tensor, sigmas: np.ndarray, structure: Structure) -> pl.DataFrame:
+def trajectory_frames(
+    traj_x: torch.Tensor, traj_denoised: torch.Tensor, sigmas: np.ndarray, structure: Structure
+) -> pl.DataFrame:
     """Per step and sample: sigma, RMSD of x and of the denoised prediction to the target, Rg, motion."""
     h = Hierarchy.from_structure(structure)
     T1, B = traj_x.shape[:2]
@@ -115,3 +117,61 @@ def trajectory_frames(traj_x: torch.Tensor, traj_denoised: torch.Tensor, sigmas:
                 }
             )
     return pl.DataFrame(rows)
+
+
+def mobility_frame(x: torch.Tensor, structure: Structure) -> pl.DataFrame:
+    """Long frame (step, residue, displacement) of `mobility` for one trajectory x (T+1, N, 3)."""
+    res = mobility(x, Hierarchy.from_structure(structure))["residue"].numpy()
+    T, R = res.shape
+    return pl.DataFrame(
+        {"step": np.repeat(np.arange(1, T + 1), R), "residue": np.tile(np.arange(R), T), "displacement": res.ravel()}
+    )
+
+
+def principal_axes(coords: np.ndarray) -> np.ndarray:
+    """(3, 3) rows: the principal axes of the coordinates, largest variance first."""
+    c = coords - coords.mean(0)
+    return np.linalg.svd(c, full_matrices=False)[2]
+
+
+def ca_projection(x: torch.Tensor, structure: Structure, label: str = "sample") -> pl.DataFrame:
+    """CA trace of x (N, 3) superposed on the structure and projected on the structure's two main axes."""
+    target = torch.as_tensor(structure.coords, dtype=torch.float64).unsqueeze(0)
+    fitted = superpose(x.to(torch.float64).unsqueeze(0), target)[0].numpy()
+    axes = principal_axes(structure.coords)
+    centre = structure.coords.mean(0)
+    ca = structure.atom_name == "CA"
+    rows = []
+    for kind, c in (("target", structure.coords), (label, fitted)):
+        uv = (c[ca] - centre) @ axes[:2].T
+        rows.append(
+            pl.DataFrame(
+                {
+                    "u": uv[:, 0],
+                    "v": uv[:, 1],
+                    "residue": np.arange(structure.n_residues),
+                    "chain": structure.chain_id[structure.residue_chain],
+                    "kind": kind if kind == "target" else "sample",
+                    "trace": [f"{kind} {ch}" for ch in structure.chain_id[structure.residue_chain]],
+                }
+            )
+        )
+    return pl.concat(rows)
+
+
+def travel_summary(traj_x: torch.Tensor, t_hat: np.ndarray, structure: Structure, late_sigma: float) -> dict[str, float]:
+    """Mean over samples of the summed per-step motion (Å), over the whole trajectory and over its late
+    phase (steps evaluated at t_hat <= late_sigma): residue travel (relative to the chain) and atom travel
+    (relative to the residue), and the residue share of the late motion."""
+    h = Hierarchy.from_structure(structure)
+    late = torch.as_tensor(np.asarray(t_hat) <= late_sigma)
+    acc = {"residue_travel": [], "atom_travel": [], "residue_travel_late": [], "atom_travel_late": []}
+    for b in range(traj_x.shape[1]):
+        mob = mobility(traj_x[:, b], h)
+        acc["residue_travel"].append(float(mob["inter"].sum()))
+        acc["atom_travel"].append(float(mob["intra"].sum()))
+        acc["residue_travel_late"].append(float(mob["inter"][late].sum()))
+        acc["atom_travel_late"].append(float(mob["intra"][late].sum()))
+    out = {k: float(np.mean(v)) for k, v in acc.items()}
+    out["late_residue_share"] = out["residue_travel_late"] / max(out["residue_travel_late"] + out["atom_travel_late"], 1e-12)
+    return out

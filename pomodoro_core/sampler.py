@@ -124,7 +124,9 @@ def edm_sample(
         t_cur, t_next = float(t[i]), float(t[i + 1])
         t_hat = t_cur * (1 + gammas[i])
         if t_hat > t_cur:
-            x = x + config.noise_scale * sample_noise(hierarchy, (t_hat**2 - t_cur**2) ** 0.5, weights, config.noise, n_samples, g)
+            x = x + config.noise_scale * sample_noise(
+                hierarchy, (t_hat**2 - t_cur**2) ** 0.5, weights, config.noise, n_samples, g
+            )
         x_hat = x
         D = denoise(x_hat, torch.tensor(t_hat, device=dev))
         d = (x_hat - D) / t_hat

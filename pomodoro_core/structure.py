@@ -362,7 +362,7 @@ PEPTIDE_BOND_MAX = 2.0  # Å: a C(i)-N(i+1) pair closer than this in the structu
 
 
 def _atom_lookup(s: Structure) -> dict[tuple[int, str], int]:
-    return {(int(r), str(n)): i for i, (r, n) in enumerate(zip(s.residue_index, s.atom_name))}
+    return {(int(r), str(n)): i for i, (r, n) in enumerate(zip(s.residue_index, s.atom_name, strict=True))}
 
 
 def covalent_bonds(s: Structure) -> np.ndarray:
@@ -382,5 +382,7 @@ def covalent_bonds(s: Structure) -> np.ndarray:
 def consecutive_ca_pairs(s: Structure) -> np.ndarray:
     """(P, 2) atom indices of the CA atoms of chain neighbours that are peptide-bonded in the structure."""
     at = _atom_lookup(s)
-    bonded = {(int(s.residue_index[i]), int(s.residue_index[j])) for i, j in covalent_bonds(s)} - {(r, r) for r in range(s.n_residues)}
+    bonded = {(int(s.residue_index[i]), int(s.residue_index[j])) for i, j in covalent_bonds(s)} - {
+        (r, r) for r in range(s.n_residues)
+    }
     return np.asarray([(at[r, "CA"], at[q, "CA"]) for r, q in sorted(bonded)], dtype=np.int64).reshape(-1, 2)

@@ -67,7 +67,7 @@ class TrainConfig:
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ParameterError(f"{name} must be finite and > 0 (got {v})")
-        self.training_sigma  # validates P_mean, P_std
+        _ = self.training_sigma  # validates P_mean, P_std
 
     @classmethod
     def from_preset(cls, preset: Preset, **changes) -> TrainConfig:
@@ -232,7 +232,10 @@ def train(
         loss.backward()
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, config.grad_clip))
         if not math.isfinite(grad_norm):
-            status = f"diverged: the gradient norm became {grad_norm} at step {step + 1}; stopped, metrics of the {step} completed steps kept"
+            status = (
+                f"diverged: the gradient norm became {grad_norm} at step {step + 1}; "
+                f"stopped, metrics of the {step} completed steps kept"
+            )
             break
         opt.step()
         sched.step()
@@ -249,9 +252,11 @@ def train(
                 v = sigma if k == "sigma" else terms[k]
                 sample_cols[k] += v.detach().cpu().tolist()
         if progress:
-            progress(step, config.steps, float(loss))
+            progress(step, config.steps, float(loss.detach()))
     metrics = pl.DataFrame(rows, schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS}) if rows else _empty_metrics()
-    return TrainResult(model.eval(), ctx, config, metrics, pl.DataFrame(sample_cols), status, time.perf_counter() - t0, str(device))
+    return TrainResult(
+        model.eval(), ctx, config, metrics, pl.DataFrame(sample_cols), status, time.perf_counter() - t0, str(device)
+    )
 
 
 def _empty_metrics() -> pl.DataFrame:
@@ -350,4 +355,3 @@ def train_cached(
     result = train(structure, config, device, progress)
     save_checkpoint(path, result)
     return result, False
-
