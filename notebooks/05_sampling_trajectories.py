@@ -113,7 +113,7 @@ def _(SOLVERS, ablation, args, default_budget, k, mo):
             sampler_steps=mo.ui.number(value=args.sampler_steps, step=1, label="sampling steps"),
             solver=mo.ui.dropdown(SOLVERS, value=args.solver, label="solver"),
             structure=mo.ui.dropdown(ablation.STRUCTURE_NAMES, value=args.structure, label="crop"),
-            steps=mo.ui.number(value=args.steps or budget["steps"], step=100, label="training steps"),
+            steps=mo.ui.number(value=budget["steps"] if args.steps is None else args.steps, step=100, label="training steps"),
             seed=mo.ui.number(value=args.seed, step=1, label="seed"),
             f2=_switch(2, ablation.PITFALLS[2]),
             f3=_switch(3, ablation.PITFALLS[3]),
@@ -140,7 +140,7 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
         "sampler_steps": args.sampler_steps,
         "solver": args.solver,
         "structure": args.structure,
-        "steps": args.steps or budget["steps"],
+        "steps": budget["steps"] if args.steps is None else args.steps,
         "seed": args.seed,
         **{f"f{k}": k in args.fix for k in range(2, 8)},
     }

@@ -257,3 +257,23 @@ def custom_setup(
     for k in switches:
         base = apply_fix(base, k)
     return replace(base, name="custom")
+
+
+def fix_effects(summary: pl.DataFrame, z: float = 2.0) -> pl.DataFrame:
+    """Per structure, each configuration's mean RMSD against the reviewed one: the change, its
+    standard error (sd / sqrt(seeds), combined) and whether |change| exceeds z standard errors."""
+    ref_name = summary["config"][0]
+    ref = summary.filter(pl.col("config") == ref_name).select(
+        "structure", pl.col("rmsd mean").alias("ref"), pl.col("rmsd sd").alias("ref_sd"), pl.col("seeds").alias("ref_n")
+    )
+    se = lambda sd, n: sd.fill_null(0) ** 2 / n  # noqa: E731
+    return (
+        summary.filter(pl.col("config") != ref_name)
+        .join(ref, on="structure")
+        .with_columns(
+            change=pl.col("rmsd mean") - pl.col("ref"),
+            se=(se(pl.col("rmsd sd"), pl.col("seeds")) + se(pl.col("ref_sd"), pl.col("ref_n"))).sqrt(),
+        )
+        .with_columns(clear=(pl.col("change").abs() > z * pl.col("se")) & (pl.col("seeds") > 1) & (pl.col("ref_n") > 1))
+        .select("config", "structure", "seeds", "ref", "rmsd mean", "change", "se", "clear")
+    )

@@ -1,0 +1,103 @@
+"""Notebooks 05-07 run as scripts (quick budgets), print their figures and reject bad input clearly."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NB = ROOT / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("train_cache")
+
+
+def run(name, *args, cache=None, timeout=600):
+    env = dict(os.environ, POMODORO_CACHE=str(cache)) if cache else None
+    return subprocess.run(
+        [sys.executable, str(NB / name), *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=env
+    )
+
+
+def test_05_trains_samples_and_reports(cache):
+    res = run("05_sampling_trajectories.py", "--steps", "40", "--samples", "2", "--fix", "3", "6", cache=cache)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
+    assert "What this run says" in out and "Sanity gate" in out and "final samples against the target" in out
+    assert "switch fixes on: 3, 6" in out
+    assert "KEY| final RMSD" in out
+    # the same configuration again comes from the cache
+    again = run("05_sampling_trajectories.py", "--steps", "40", "--samples", "2", "--fix", "3", "6", "--no-gate", cache=cache)
+    assert again.returncode == 0 and "loaded from cache" in again.stdout
+
+
+def test_05_one_sampling_step_and_two_chains(cache):
+    res = run(
+        "05_sampling_trajectories.py", "--steps", "5", "--sampler-steps", "1", "--samples", "1", "--no-gate",
+        "--structure", "1hvr two-chain crop", cache=cache,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "1hvr" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--w-c", "0", "--w-r", "0", "--w-a", "0"], "all three noise weights are 0"),
+        (["--sampler-steps", "0"], "sampler steps must be a whole number"),
+        (["--steps", "0"], "steps must be a whole number"),
+        (["--p-std", "0"], "P_std must be finite and > 0"),
+        (["--sigma-max", "0.0001"], "must be greater than sigma_min"),
+        (["--p-mean", "120"], "diverged"),
+    ],
+)
+def test_05_bad_input_exits_with_message(args, message, cache):
+    res = run("05_sampling_trajectories.py", "--steps", "3", "--samples", "1", "--no-gate", *args, cache=cache)
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_06_measures_the_level_balance(cache):
+    res = run("06_loss_balance.py", "--steps", "30", "--probe-every", "5", "--probe-batch", "4", cache=cache)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Verdict on pitfall 5" in res.stdout and "KEY| pitfall 5: loss atom/residue" in res.stdout
+
+
+@pytest.fixture(scope="module")
+def small_ablation(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ablation") / "ablation.csv"
+    cmd = [sys.executable, "-m", "pomodoro_core.ablation", "--steps", "3", "--seeds", "0", "1", "--samples", "2"]
+    cmd += ["--only", "as reviewed", "fix 2", "isotropic", "--out", str(out), "--cache", str(out.parent / "cache")]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out
+
+
+def test_ablation_command_resumes(small_ablation):
+    runs = pl.read_csv(small_ablation)
+    assert runs.height == 3 * 2 * 2  # configurations x crops x seeds
+    cmd = [sys.executable, "-m", "pomodoro_core.ablation", "--steps", "3", "--seeds", "0", "1", "--samples", "2"]
+    cmd += ["--only", "as reviewed", "--out", str(small_ablation), "--cache", str(small_ablation.parent / "cache")]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert res.returncode == 0 and "[ablation]" not in res.stderr  # nothing left to run
+    assert pl.read_csv(small_ablation).height == runs.height
+
+
+def test_07_summarises_the_results(small_ablation):
+    res = run("07_ablation.py", "--results", str(small_ablation))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "What the numbers implicate" in res.stdout and "Reproduce" in res.stdout
+
+
+def test_07_missing_or_foreign_results(tmp_path):
+    res = run("07_ablation.py", "--results", str(tmp_path / "none.csv"))
+    assert res.returncode == 2 and "python -m pomodoro_core.ablation" in res.stderr and "Traceback" not in res.stderr
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_text("a,b\n1,2\n")
+    res = run("07_ablation.py", "--results", str(foreign))
+    assert res.returncode == 2 and "not an ablation results file" in res.stderr
