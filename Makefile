@@ -21,6 +21,7 @@ test: setup
 bench: setup
 	$(PYTHON) benchmarks/bench_noise.py
 	$(PYTHON) benchmarks/bench_analyses.py
+	$(PYTHON) benchmarks/bench_training.py
 
 lint: setup
 	$(PYTHON) -m ruff check .

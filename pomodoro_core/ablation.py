@@ -191,6 +191,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the default budget)")
     ap.add_argument("--samples", type=int, default=4, help="samples drawn per run")
     ap.add_argument("--only", nargs="*", default=None, help="configuration names starting with these")
+    ap.add_argument("--crops", nargs="*", default=list(STRUCTURE_NAMES), choices=STRUCTURE_NAMES, help="which crops")
     ap.add_argument("--out", type=Path, default=Path("results/ablation.csv"))
     ap.add_argument("--cache", type=Path, default=default_cache_dir(), help="trained runs are kept here and reused")
     args = ap.parse_args(argv)
@@ -200,7 +201,8 @@ def main(argv=None) -> int:
     done = pl.read_csv(args.out) if args.out.exists() else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     todo = [s for s in setups(budget) if not args.only or any(s.name.startswith(o) for o in args.only)]
-    for sname, structure in structures().items():
+    for sname in args.crops:
+        structure = crop(sname)
         for setup in todo:
             for seed in args.seeds:
                 if (

@@ -269,6 +269,46 @@ def _claims() -> list[Claim]:
             "01",
         )
     )
+
+    _ratio_cache: dict = {}
+
+    def _measured_ratio(a: Assumptions, level: str) -> tuple[float, str]:
+        from . import loss_balance
+        from .trainer import TrainConfig
+
+        key = (a.structure.name, a.structure.n_atoms, a.crop_residues)
+        if key not in _ratio_cache:  # one probe per structure and crop serves both claims
+            crop = contiguous_crop(a.structure, a.crop_residues, seed=0)
+            cfg = TrainConfig.from_preset(p0)
+            probe = loss_balance.probe_untrained(crop, cfg, loss_balance.training_sigma_grid(cfg, 7), n=4, with_grad=False)
+            _ratio_cache[key] = loss_balance.level_ratios(probe)
+        return _ratio_cache[key][f"loss atom/{level}"], (
+            f"measured: reviewed loss terms of the untrained model (F = 0) on a {a.crop_residues}-residue crop of "
+            f"{a.structure.name}, geometric mean over 7 training-σ quantiles; trained runs: notebook 06"
+        )
+
+    add(
+        Claim(
+            "5d",
+            "000",
+            "pitfall 5",
+            "la could dominate lr by 5× [measured loss magnitudes]",
+            5,
+            lambda a: _measured_ratio(a, "residue"),
+            "06",
+        )
+    )
+    add(
+        Claim(
+            "5e",
+            "000",
+            "pitfall 5",
+            "... and lc by 50× [measured loss magnitudes]",
+            50,
+            lambda a: _measured_ratio(a, "chain"),
+            "06",
+        )
+    )
     add(
         Claim(
             "6a",

@@ -18,7 +18,9 @@ from .structure import Structure, covalent_bonds
 from .trainer import TrainConfig, build_model, centred_coords, level_grad_norms
 
 
-def probe_levels(model, ctx, config: TrainConfig, structure: Structure, sigmas, n: int = 8, seed: int = 0) -> pl.DataFrame:
+def probe_levels(
+    model, ctx, config: TrainConfig, structure: Structure, sigmas, n: int = 8, seed: int = 0, with_grad: bool = True
+) -> pl.DataFrame:
     device = next(model.parameters()).device
     g = torch.Generator(device=device).manual_seed(seed)
     x0 = centred_coords(structure, device)
@@ -31,11 +33,12 @@ def probe_levels(model, ctx, config: TrainConfig, structure: Structure, sigmas, 
         if config.augment:
             x = random_rigid_motion(x, ctx.hierarchy.atom_mask, 1.0, generator=g)
         x_noisy = x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=n, generator=g)
-        D = model(x_noisy, sigma, ctx)
+        with torch.set_grad_enabled(with_grad):
+            D = model(x_noisy, sigma, ctx)
         terms = denoising_loss(
             D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
         )
-        norms = level_grad_norms(terms, params)
+        norms = level_grad_norms(terms, params) if with_grad else dict.fromkeys(TERMS, float("nan"))
         for k in TERMS:
             rows.append({"sigma": float(s), "term": k, "loss": float(terms[k].detach().mean()), "grad_norm": norms[k]})
     frame = pl.DataFrame(rows)
@@ -45,10 +48,12 @@ def probe_levels(model, ctx, config: TrainConfig, structure: Structure, sigmas, 
     )
 
 
-def probe_untrained(structure: Structure, config: TrainConfig, sigmas, n: int = 8, seed: int = 0) -> pl.DataFrame:
+def probe_untrained(
+    structure: Structure, config: TrainConfig, sigmas, n: int = 8, seed: int = 0, with_grad: bool = True
+) -> pl.DataFrame:
     """`probe_levels` on the freshly initialised model (F = 0: each loss is the lambda-weighted target variance)."""
     model, ctx = build_model(structure, config, "cpu")
-    return probe_levels(model, ctx, config, structure, sigmas, n, seed)
+    return probe_levels(model, ctx, config, structure, sigmas, n, seed, with_grad)
 
 
 def training_sigma_grid(config: TrainConfig, n: int = 9) -> np.ndarray:
