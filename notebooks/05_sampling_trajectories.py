@@ -173,16 +173,16 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
 def _(ProgressLine, args, mo, structure, train, train_cached):
     def run_training(structure, config, label):
         """Train (or load the cached run): a progress bar in the notebook, a progress line in a script."""
+
+        def go(progress):
+            if args.no_cache:
+                return train(structure, config, progress=progress), False
+            return train_cached(structure, config, progress=progress)
+
         if mo.running_in_notebook():
             with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
-                progress = lambda step, steps, loss: bar.update()  # noqa: E731
-                return _go(structure, config, progress)
-        return _go(structure, config, ProgressLine(label))
-
-    def _go(structure, config, progress):
-        if args.no_cache:
-            return train(structure, config, progress=progress), False
-        return train_cached(structure, config, progress=progress)
+                return go(lambda step, steps, loss: bar.update())
+        return go(ProgressLine(label))
 
     return (run_training,)
 

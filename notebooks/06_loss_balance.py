@@ -116,18 +116,18 @@ def _(ablation, args, budget, fail, form, guarded):
 
 @app.cell
 def _(ProgressLine, args, configs, mo, say, structure, train, train_cached):
-    def _run(config, label):
+    def train_one(config, label):
+        def go(progress):
+            if args.no_cache:
+                return train(structure, config, progress=progress)
+            return train_cached(structure, config, progress=progress)[0]
+
         if mo.running_in_notebook():
             with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
-                return _go(config, lambda *a: bar.update())
-        return _go(config, ProgressLine(label))
+                return go(lambda *a: bar.update())
+        return go(ProgressLine(label))
 
-    def _go(config, progress):
-        if args.no_cache:
-            return train(structure, config, progress=progress)
-        return train_cached(structure, config, progress=progress)[0]
-
-    results = {name: _run(cfg, f"training: {name}") for name, cfg in configs.items()}
+    results = {name: train_one(cfg, f"training: {name}") for name, cfg in configs.items()}
     _notes = [f"- **{n}**: {r.status}, {r.metrics.height} steps, {r.seconds:.0f} s on {r.device}" for n, r in results.items()]
     say("\n".join(n.replace("**", "") for n in _notes))
     _bad = [n for n, r in results.items() if not r.completed]
