@@ -221,7 +221,7 @@ def train(
         if not torch.isfinite(loss):
             bad = [k for k in TERMS if not torch.isfinite(terms[k]).all()]
             status = (
-                f"diverged: the loss became {float(loss)} at step {step + 1} (non-finite terms: {', '.join(bad)}; "
+                f"diverged: the loss became {float(loss.detach())} at step {step + 1} (non-finite terms: {', '.join(bad)}; "
                 f"σ in this batch {float(sigma.min()):.3g}–{float(sigma.max()):.3g} Å); stopped, "
                 f"metrics of the {step} completed steps kept"
             )
