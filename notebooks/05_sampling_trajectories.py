@@ -20,8 +20,8 @@ def _():
     from pomodoro_core.noise import NoiseWeights
     from pomodoro_core.presets import get_preset
     from pomodoro_core.sampler import SOLVERS, sample_trajectory
-    from pomodoro_core.trainer import ProgressLine, default_budget, metrics_long, train, train_cached
-    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view
+    from pomodoro_core.trainer import default_budget, metrics_long
+    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
 
     return (
         ablation,
@@ -38,13 +38,11 @@ def _():
         NoiseWeights,
         parse_args,
         print_table,
-        ProgressLine,
         sample_trajectory,
         say,
         SOLVERS,
         table_view,
-        train,
-        train_cached,
+        train_with_progress,
     )
 
 
@@ -90,7 +88,7 @@ def _(SOLVERS, ablation, argparse, get_preset, parse_args):
 
 
 @app.cell
-def _(SOLVERS, ablation, args, default_budget, k, mo):
+def _(SOLVERS, ablation, args, default_budget, mo):
     budget = default_budget()
     _switch = lambda k, text: mo.ui.switch(value=k in args.fix, label=f"fix {k}: {text}")  # noqa: E731
     form = (
@@ -170,26 +168,8 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
 
 
 @app.cell
-def _(ProgressLine, args, mo, structure, train, train_cached):
-    def run_training(structure, config, label):
-        """Train (or load the cached run): a progress bar in the notebook, a progress line in a script."""
-
-        def go(progress):
-            if args.no_cache:
-                return train(structure, config, progress=progress), False
-            return train_cached(structure, config, progress=progress)
-
-        if mo.running_in_notebook():
-            with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
-                return go(lambda step, steps, loss: bar.update())
-        return go(ProgressLine(label))
-
-    return (run_training,)
-
-
-@app.cell
-def _(fail, mo, run_training, say, structure, train_config):
-    result, from_cache = run_training(structure, train_config, "training")
+def _(args, fail, mo, say, structure, train_config, train_with_progress):
+    result, from_cache = train_with_progress(structure, train_config, "training", not args.no_cache)
     if result.metrics.height == 0:
         fail(f"training produced no step: {result.status}")
     say(
@@ -230,7 +210,7 @@ def _(args, metrics, result, sample_trajectory, setup, structure):
     traj = sample_trajectory(
         result.denoiser(), result.ctx.hierarchy, result.config.weights, setup.sampler, args.samples, args.seed
     )
-    frames = metrics.trajectory_frames(traj.x, traj.denoised, traj.sigmas, structure)
+    frames = metrics.trajectory_frames(traj, structure)
     report = metrics.sample_report(traj.final, structure)
     return frames, report, traj
 
@@ -306,11 +286,11 @@ def _(charts, metrics, mo, print_table, report, structure, table_view, traj):
 
 
 @app.cell
-def _(ablation, args, metrics, mo, run_budget, run_training, sample_trajectory, say, structure):
+def _(ablation, args, metrics, mo, run_budget, sample_trajectory, say, structure, train_with_progress):
     gate, _view = None, mo.md("*Sanity gate skipped (`--no-gate`).*")
     if not args.no_gate:
         _base = ablation.baseline_setup(run_budget)
-        _res, _ = run_training(structure, _base.train.with_(seed=args.seed), "gate: isotropic baseline")
+        _res, _ = train_with_progress(structure, _base.train.with_(seed=args.seed), "gate: isotropic baseline", not args.no_cache)
         _t = sample_trajectory(_res.denoiser(), _res.ctx.hierarchy, _res.config.weights, _base.sampler, args.samples, args.seed)
         _r = metrics.sample_report(_t.final, structure)
         gate = {"rmsd": float(_r["rmsd"].mean()), "best": float(_r["rmsd"].min()), "steps": _res.metrics.height}
@@ -332,8 +312,8 @@ def _(ablation, args, metrics, mo, run_budget, run_training, sample_trajectory, 
 
 
 @app.cell
-def _(fixes, gate, key_figure, metrics, mo, report, result, say, setup, structure, traj):
-    _tr = metrics.travel_summary(traj.x, traj.t_hat, structure, setup.sampler.sigma_data)
+def _(fixes, frames, gate, key_figure, metrics, mo, report, result, say, setup, structure):
+    _tr = metrics.travel_summary(frames, setup.sampler.sigma_data)
     _rmsd, _sd = float(report["rmsd"].mean()), float(report["rmsd"].std() or 0.0)
     _fixes = ", ".join(str(k) for k in fixes) or "none"
     _vs = (

@@ -19,8 +19,8 @@ def _():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro_core import ablation, charts, claims
     from pomodoro_core import loss_balance as lb
-    from pomodoro_core.trainer import ProgressLine, default_budget, metrics_long, train, train_cached
-    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view
+    from pomodoro_core.trainer import default_budget, metrics_long
+    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
 
     return (
         ablation,
@@ -37,11 +37,9 @@ def _():
         parse_args,
         pl,
         print_table,
-        ProgressLine,
         say,
         table_view,
-        train,
-        train_cached,
+        train_with_progress,
     )
 
 
@@ -115,19 +113,8 @@ def _(ablation, args, budget, fail, form, guarded):
 
 
 @app.cell
-def _(ProgressLine, args, configs, mo, say, structure, train, train_cached):
-    def train_one(config, label):
-        def go(progress):
-            if args.no_cache:
-                return train(structure, config, progress=progress)
-            return train_cached(structure, config, progress=progress)[0]
-
-        if mo.running_in_notebook():
-            with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
-                return go(lambda *a: bar.update())
-        return go(ProgressLine(label))
-
-    results = {name: train_one(cfg, f"training: {name}") for name, cfg in configs.items()}
+def _(args, configs, mo, say, structure, train_with_progress):
+    results = {n: train_with_progress(structure, c, f"training: {n}", not args.no_cache)[0] for n, c in configs.items()}
     _notes = [f"- **{n}**: {r.status}, {r.metrics.height} steps, {r.seconds:.0f} s on {r.device}" for n, r in results.items()]
     say("\n".join(n.replace("**", "") for n in _notes))
     _bad = [n for n, r in results.items() if not r.completed]

@@ -22,7 +22,7 @@ import polars as pl
 import torch
 
 from .denoiser import ModelConfig
-from .metrics import sample_report, travel_summary
+from .metrics import sample_report, trajectory_frames, travel_summary
 from .noise import NoiseWeights
 from .presets import get_preset
 from .sampler import SamplerConfig, sample_trajectory
@@ -121,10 +121,6 @@ def crop(name: str) -> Structure:
     raise ValueError(f"unknown crop {name!r}; choose one of {', '.join(STRUCTURE_NAMES)}")
 
 
-def structures() -> dict[str, Structure]:
-    return {name: crop(name) for name in STRUCTURE_NAMES}
-
-
 def evaluate(result: TrainResult, setup: Setup, structure: Structure, n_samples: int = 4, seed: int = 0) -> dict:
     """Sample from a trained run and summarise: RMSD, Rg ratio, violations, residue and atom motion.
 
@@ -135,7 +131,7 @@ def evaluate(result: TrainResult, setup: Setup, structure: Structure, n_samples:
     report = sample_report(traj.final.cpu(), structure)
     out = {k: float(report[k].mean()) for k in report.columns if k != "sample"}
     out["rmsd_best"] = float(report["rmsd"].min())
-    return out | travel_summary(traj.x, traj.t_hat, structure, setup.sampler.sigma_data)
+    return out | travel_summary(trajectory_frames(traj, structure), setup.sampler.sigma_data)
 
 
 def run_one(

@@ -27,10 +27,10 @@ from torch import nn
 from . import edm
 from .edm import ParameterError
 from .hierarchy import Hierarchy
-from .noise import NoiseWeights, level_variances
+from .noise import NoiseWeights
+from .precond import LEVELS, level_noise_factor
 from .structure import Structure
 
-LEVELS = ("atom", "residue", "chain")
 ATOM_TYPES = ("N", "CA", "C", "O", "CB")  # every other atom name shares one extra type
 AMINO_ACIDS = (
     "ALA",
@@ -121,13 +121,12 @@ class Context:
             [np.eye(MAX_CHAINS)[np.minimum(np.arange(s.n_chains), MAX_CHAINS - 1)], np.log(s.residues_per_chain)[:, None] / 4],
             axis=1,
         )
-        rms = level_variances(Hierarchy.from_structure(s), weights, 1.0).rms_sigma()
         return cls(
             h,
             t(atom_f),
             t(res_f),
             t(chain_f),
-            {lvl: rms[lvl] for lvl in LEVELS},
+            level_noise_factor(s, weights),
             {"atom": s.n_atoms, "residue": s.n_residues, "chain": s.n_chains},
         )
 

@@ -11,11 +11,9 @@ import numpy as np
 import polars as pl
 import torch
 
-from .geometry import random_rigid_motion
-from .losses import TERMS, denoising_loss
-from .noise import multiscale_noise
+from .losses import TERMS
 from .structure import Structure, covalent_bonds
-from .trainer import TrainConfig, build_model, centred_coords, level_grad_norms
+from .trainer import TrainConfig, build_model, centred_coords, level_grad_norms, loss_terms, noisy_batch
 
 
 def probe_levels(
@@ -29,15 +27,10 @@ def probe_levels(
     rows = []
     for s in np.asarray(sigmas, dtype=float):
         sigma = torch.full((n,), float(s), device=device)
-        x = x0.expand(n, -1, -1)
-        if config.augment:
-            x = random_rigid_motion(x, ctx.hierarchy.atom_mask, 1.0, generator=g)
-        x_noisy = x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=n, generator=g)
+        x, x_noisy = noisy_batch(x0, sigma, ctx, config, g)
         with torch.set_grad_enabled(with_grad):
             D = model(x_noisy, sigma, ctx)
-        terms = denoising_loss(
-            D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
-        )
+        terms = loss_terms(D, x, sigma, ctx, config, bonds)
         norms = level_grad_norms(terms, params) if with_grad else dict.fromkeys(TERMS, float("nan"))
         for k in TERMS:
             rows.append({"sigma": float(s), "term": k, "loss": float(terms[k].detach().mean()), "grad_norm": norms[k]})

@@ -16,6 +16,7 @@ import torch
 from .geometry import kabsch, rmsd, superpose
 from .hierarchy import Hierarchy
 from .structure import Structure, consecutive_ca_pairs, covalent_bonds
+from .structure import radius_of_gyration as structure_rg
 
 CA_CA_TRANS = 3.80  # Å, trans peptide CA-CA distance
 CA_CA_TOL = 0.25  # Å
@@ -84,31 +85,31 @@ def violations(x: torch.Tensor, structure: Structure) -> dict[str, torch.Tensor]
 
 def sample_report(x: torch.Tensor, structure: Structure) -> pl.DataFrame:
     """One row per sample: RMSD, Rg / Rg(target), violations."""
-    target_rg = float(radius_of_gyration(torch.as_tensor(structure.coords, dtype=x.dtype).unsqueeze(0))[0])
+    target_rg = structure_rg(structure.coords)
     cols = {"sample": np.arange(x.shape[0]), "rmsd": rmsd_to_target(x, structure).numpy()}
     cols["rg_ratio"] = (radius_of_gyration(x) / target_rg).numpy()
     cols |= {k: v.numpy() for k, v in violations(x, structure).items()}
     return pl.DataFrame(cols)
 
 
-def trajectory_frames(
-    traj_x: torch.Tensor, traj_denoised: torch.Tensor, sigmas: np.ndarray, structure: Structure
-) -> pl.DataFrame:
-    """Per step and sample: sigma, RMSD of x and of the denoised prediction to the target, Rg, motion."""
+def trajectory_frames(traj, structure: Structure) -> pl.DataFrame:
+    """Per step and sample of a `sampler.Trajectory`: the level t_hat the step evaluated D at, sigma after
+    the step, RMSD of x and of the denoised prediction to the target, Rg, and the step's motion."""
     h = Hierarchy.from_structure(structure)
-    T1, B = traj_x.shape[:2]
+    T1, B = traj.x.shape[:2]
     rows = []
     for b in range(B):
-        mob = mobility(traj_x[:, b], h)
-        r_x = rmsd_to_target(traj_x[:, b], structure)
-        r_d = rmsd_to_target(traj_denoised[:, b], structure)
-        rg = radius_of_gyration(traj_x[:, b])
+        mob = mobility(traj.x[:, b], h)
+        r_x = rmsd_to_target(traj.x[:, b], structure)
+        r_d = rmsd_to_target(traj.denoised[:, b], structure)
+        rg = radius_of_gyration(traj.x[:, b])
         for t in range(1, T1):
             rows.append(
                 {
                     "sample": b,
                     "step": t,
-                    "sigma": float(sigmas[t]),
+                    "t_hat": float(traj.t_hat[t - 1]),
+                    "sigma": float(traj.sigmas[t]),
                     "rmsd_x": float(r_x[t]),
                     "rmsd_denoised": float(r_d[t - 1]),
                     "rg": float(rg[t]),
@@ -159,19 +160,17 @@ def ca_projection(x: torch.Tensor, structure: Structure, label: str = "sample") 
     return pl.concat(rows)
 
 
-def travel_summary(traj_x: torch.Tensor, t_hat: np.ndarray, structure: Structure, late_sigma: float) -> dict[str, float]:
-    """Mean over samples of the summed per-step motion (Å), over the whole trajectory and over its late
-    phase (steps evaluated at t_hat <= late_sigma): residue travel (relative to the chain) and atom travel
-    (relative to the residue), and the residue share of the late motion."""
-    h = Hierarchy.from_structure(structure)
-    late = torch.as_tensor(np.asarray(t_hat) <= late_sigma)
-    acc = {"residue_travel": [], "atom_travel": [], "residue_travel_late": [], "atom_travel_late": []}
-    for b in range(traj_x.shape[1]):
-        mob = mobility(traj_x[:, b], h)
-        acc["residue_travel"].append(float(mob["inter"].sum()))
-        acc["atom_travel"].append(float(mob["intra"].sum()))
-        acc["residue_travel_late"].append(float(mob["inter"][late].sum()))
-        acc["atom_travel_late"].append(float(mob["intra"][late].sum()))
-    out = {k: float(np.mean(v)) for k, v in acc.items()}
+def travel_summary(frames: pl.DataFrame, late_sigma: float) -> dict[str, float]:
+    """From `trajectory_frames`: mean over samples of the summed per-step motion (Å), over the whole
+    trajectory and over its late phase (steps evaluated at t_hat <= late_sigma): residue travel (relative
+    to the chain) and atom travel (relative to the residue), and the residue share of the late motion."""
+    late = pl.col("t_hat") <= late_sigma
+    per = frames.group_by("sample").agg(
+        pl.col("inter").sum().alias("residue_travel"),
+        pl.col("intra").sum().alias("atom_travel"),
+        pl.col("inter").filter(late).sum().alias("residue_travel_late"),
+        pl.col("intra").filter(late).sum().alias("atom_travel_late"),
+    )
+    out = {k: float(per[k].mean()) for k in ("residue_travel", "atom_travel", "residue_travel_late", "atom_travel_late")}
     out["late_residue_share"] = out["residue_travel_late"] / max(out["residue_travel_late"] + out["atom_travel_late"], 1e-12)
     return out

@@ -154,6 +154,26 @@ def level_grad_norms(terms: dict[str, torch.Tensor], params: list[torch.Tensor])
     return out
 
 
+def noisy_batch(x0: torch.Tensor, sigma: torch.Tensor, ctx: Context, config: TrainConfig, generator) -> tuple:
+    """(x, x_noisy) for a batch of sigmas: the structure, randomly moved per sample when config.augment, plus noise."""
+    B = sigma.shape[0]
+    x = x0.expand(B, -1, -1)
+    if config.augment:
+        x = random_rigid_motion(x, ctx.hierarchy.atom_mask, 1.0, generator=generator)
+    return x, x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=B, generator=generator)
+
+
+def loss_terms(D: dict, x: torch.Tensor, sigma: torch.Tensor, ctx: Context, config: TrainConfig, bonds: torch.Tensor) -> dict:
+    """`losses.denoising_loss` with the configuration's settings."""
+    return denoising_loss(
+        D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
+    )
+
+
+def _stopped(reason: str, step: int) -> str:
+    return f"diverged: {reason}; stopped, metrics of the {step} completed steps kept"
+
+
 def build_model(structure: Structure, config: TrainConfig, device) -> tuple[MultiscaleDenoiser, Context]:
     ctx = Context.from_structure(structure, config.weights, device)
     torch.manual_seed(config.seed)  # weights are initialised on the CPU: the same on every device
@@ -191,40 +211,31 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: _lr_factor(k, config))
-    dist, B, mask = config.training_sigma, config.batch_size, ctx.hierarchy.atom_mask
+    dist, B = config.training_sigma, config.batch_size
     rows, sample_cols = [], {k: [] for k in ("step", "sample", "sigma", *TERMS, *(f"mse_{t}" for t in TERMS))}
     status = "completed"
     for step in range(config.steps):
         sigma = dist.sample(B, generator=g, device=device)
-        x = x0.expand(B, -1, -1)
-        if config.augment:
-            x = random_rigid_motion(x, mask, 1.0, generator=g)
-        x_noisy = x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=B, generator=g)
+        x, x_noisy = noisy_batch(x0, sigma, ctx, config, g)
         if not torch.isfinite(sigma).all():
-            status = (
-                f"diverged: a training σ overflowed to {float(sigma.max())} at step {step + 1} "
-                f"(P_mean={config.P_mean}, P_std={config.P_std}); stopped, metrics of the {step} completed steps kept"
-            )
+            why = f"a training σ overflowed to {float(sigma.max())} at step {step + 1} "
+            why += f"(P_mean={config.P_mean}, P_std={config.P_std})"
+            status = _stopped(why, step)
             break
         D = model(x_noisy, sigma, ctx)
         bad = [lvl for lvl in LEVELS if not torch.isfinite(D[lvl]).all()]
         if bad:
-            status = (
-                f"diverged: the prediction became non-finite at step {step + 1} (levels: {', '.join(bad)}); "
-                f"stopped, metrics of the {step} completed steps kept"
-            )
+            status = _stopped(f"the prediction became non-finite at step {step + 1} (levels: {', '.join(bad)})", step)
             break
-        terms = denoising_loss(
-            D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
-        )
+        terms = loss_terms(D, x, sigma, ctx, config, bonds)
         loss = total(terms)
         if not torch.isfinite(loss):
             bad = [k for k in TERMS if not torch.isfinite(terms[k]).all()]
-            status = (
-                f"diverged: the loss became {float(loss.detach())} at step {step + 1} (non-finite terms: {', '.join(bad)}; "
-                f"σ in this batch {float(sigma.min()):.3g}–{float(sigma.max()):.3g} Å); stopped, "
-                f"metrics of the {step} completed steps kept"
+            why = (
+                f"the loss became {float(loss.detach())} at step {step + 1} (non-finite terms: {', '.join(bad)}; "
+                f"σ in this batch {float(sigma.min()):.3g}–{float(sigma.max()):.3g} Å)"
             )
+            status = _stopped(why, step)
             break
         probe = config.probe_every and step % config.probe_every == 0
         norms = level_grad_norms(terms, params) if probe else {}
@@ -232,10 +243,7 @@ def train(
         loss.backward()
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, config.grad_clip))
         if not math.isfinite(grad_norm):
-            status = (
-                f"diverged: the gradient norm became {grad_norm} at step {step + 1}; "
-                f"stopped, metrics of the {step} completed steps kept"
-            )
+            status = _stopped(f"the gradient norm became {grad_norm} at step {step + 1}", step)
             break
         opt.step()
         sched.step()

@@ -98,3 +98,19 @@ def print_table(title: str, df) -> None:
         return
     with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60, tbl_width_chars=160, float_precision=4):
         print(f"\n== {title} ==\n{df}")
+
+
+def train_with_progress(structure, config, label: str, use_cache: bool = True):
+    """(result, from_cache): train or load the cached run, with a marimo progress bar in a notebook
+    and a plain progress line in a script."""
+    from .trainer import ProgressLine, train, train_cached
+
+    def go(progress):
+        if use_cache:
+            return train_cached(structure, config, progress=progress)
+        return train(structure, config, progress=progress), False
+
+    if mo.running_in_notebook():
+        with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
+            return go(lambda step, steps, loss: bar.update())
+    return go(ProgressLine(label))

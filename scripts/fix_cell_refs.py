@@ -23,6 +23,8 @@ def _defs_and_uses(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
                 defs.add((a.asname or a.name).split(".")[0])
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node is not fn:
             defs.add(node.name)
+        elif isinstance(node, ast.arg) and node not in fn.args.args:
+            defs.add(node.arg)  # parameters of nested functions and lambdas are local names
     return defs, uses
 
 
