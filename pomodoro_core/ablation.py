@@ -1,277 +1,406 @@
-"""The ablation: pomodoro as reviewed, each fix alone, v0.9.1's sigma, all fixes, an isotropic baseline.
+"""The ablation as a designed experiment: which pitfall makes residues barely move, which fix helps.
 
-Every configuration trains the multiscale denoiser on one structure crop (a
-single-structure overfit run at the default budget) and samples from it; the
-outcome is measured with `metrics`.  Run it with
+Base: pomodoro v0.9.0 as reviewed, plus residue identity on the atoms (sequence
+position, residue type, chain), so that the base can learn (without identity every arm
+sits on the same floor: see notebook 00, claim N2).  One model is trained per arm and
+seed on several crops together (single- and multi-chain, padded batches).
 
-    python -m pomodoro_core.ablation --seeds 0 1 2 --out results/ablation.csv
+Training factors, a 2^(8-4) fractional factorial of resolution IV (16 arms; pydoe
+generators E=ABC, F=ABD, G=ACD, H=BCD), each at - (as reviewed) or + (the fix):
+    weights   pitfall 1  noise weights 8.2/1.6/1.3 -> 1:1:1
+    precond   pitfall 2  c_skip/c_out/c_in at raw sigma -> at sigma_l relative to the parent level
+    isotropic pitfall 3  multiscale -> isotropic noise, in training *and* sampling (one noise kind)
+    augment   pitfall 4  no augmentation -> random rigid motion per sample, training and sampling
+    levels    pitfall 5  level weights on the per-unit means (1, 1, 1) -> (1, 5, 5)
+    c_noise   pitfall 6  shared c_noise(sigma) -> c_noise(sigma_l) per track
+    tracks    pitfall 7  residue/chain tracks F=1 zeros -> residue and chain identity features
+    sigma     v0.9.1     P_mean -1.2, P_std 1.5 -> -1.84, 2.8
+Extra arms: as reviewed without identity, identity on the residue track only, and
+leave-one-out from "all fixes" (the all-+ arm).  Sampler factors, a 2^(5-1) design of
+resolution V (E=-ABCD), crossed on every factorial model with common random numbers:
+    start     pitfall 8  schedule from sigma_max 80 (x sigma_data) -> the training 99.9 % quantile
+    heun      Euler -> Heun;  churn  gamma_0 0 -> 0.8;  step  step_scale 1 -> 1.5
+    init      initial and churn noise of the training kind -> isotropic
 
-Each finished run is appended to the CSV at once, and a re-run skips the runs the
-file already has, so an interrupted ablation resumes where it stopped.
+    python -m pomodoro_core.ablation --budget cpu --seeds 0 1 --workers 2 --out results/ablation
+
+Each (arm, seed) is one run in its own single-thread process; it writes one JSON file,
+atomically, when it is complete.  A re-run skips the runs whose file exists, so an
+interrupted ablation resumes; `load` merges the files into tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import tempfile
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from functools import cache
+from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl
 import torch
 
 from .denoiser import ModelConfig
-from .metrics import sample_report, trajectory_frames, travel_summary
-from .noise import NoiseWeights
+from .design import fractional_factorial
+from .edm import ParameterError
+from .evaluation import denoising_gain, sampling_outcomes
+from .noise import ISOTROPIC, NoiseWeights
 from .presets import get_preset
-from .sampler import SamplerConfig, sample_trajectory
+from .sampler import SamplerConfig
 from .structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
-from .trainer import ProgressLine, TrainConfig, TrainResult, default_budget, default_cache_dir, train, train_cached
+from .trainer import THREADS_ENV, TrainConfig, centred_coords, default_device, pin_threads, train
 
 FIX_WEIGHTS = NoiseWeights(1.0, 1.0, 1.0)  # the review's pitfall-1 recommendation (1:1:1)
-
-PITFALLS = {
-    1: "noise weights 1:1:1",
-    2: "effective σ per level",
-    3: "isotropic initial noise",
-    4: "random augmentation",
-    5: "loss levels ÷ level size",
-    6: "per-level c_noise",
-    7: "residue/chain features",
-    8: "schedule inside training σ",
-}
+FIX_LEVEL_WEIGHTS = (1.0, 5.0, 5.0)  # pitfall 5 on per-unit means: residue and chain 5x the atom level
 
 
 @dataclass(frozen=True)
-class Setup:
-    """One ablation configuration: how to train and how to sample."""
+class Factor:
+    key: str
+    pitfall: str
+    low: str  # as reviewed
+    high: str  # the fix
+    apply: Callable  # (TrainConfig | SamplerConfig) -> the same with the fix
+
+
+def _model(**changes):
+    return lambda t: t.with_(model=replace(t.model, **changes))
+
+
+def _v091(t: TrainConfig) -> TrainConfig:
+    p = get_preset("pomodoro-v0.9.1")
+    return t.with_(P_mean=p.P_mean, P_std=p.P_std)
+
+
+TRAINING_FACTORS = (
+    Factor("weights", "1", "noise weights 8.2/1.6/1.3", "noise weights 1:1:1", lambda t: t.with_(weights=FIX_WEIGHTS)),
+    Factor("precond", "2", "c's at raw σ", "c's at σ_l relative to parent", _model(precond_sigma="relative")),
+    Factor("isotropic", "3", "multiscale noise", "isotropic noise (training and sampling)", lambda t: t.with_(weights=ISOTROPIC)),
+    Factor("augment", "4", "no augmentation", "random rigid motion (training and sampling)", lambda t: t.with_(augment=True)),
+    Factor("levels", "5", "level weights 1/1/1", "level weights 1/5/5", lambda t: t.with_(level_weights=FIX_LEVEL_WEIGHTS)),
+    Factor("c_noise", "6", "shared c_noise(σ)", "per-level c_noise(σ_l)", _model(noise_conditioning="per_level")),
+    Factor("tracks", "7", "residue/chain tracks F=1 zeros", "residue/chain identity features", _model(identity="both")),
+    Factor("sigma", "v0.9.1", "P_mean −1.2, P_std 1.5", "P_mean −1.84, P_std 2.8", _v091),
+)
+TRAINING_GENERATORS = "a b c d abc abd acd bcd"  # resolution IV
+
+
+def _fixed_start(s: SamplerConfig) -> SamplerConfig:
+    return s.with_(sigma_max=get_preset("review-fixes").sigma_max)
+
+
+SAMPLER_FACTORS = (
+    Factor("start", "8", "σ_max 80 × σ_data", "σ_max at the training 99.9 % quantile", _fixed_start),
+    Factor("heun", "", "Euler", "Heun", lambda s: s.with_(solver="heun")),
+    Factor("churn", "", "γ0 = 0", "γ0 = 0.8", lambda s: s.with_(gamma_0=0.8)),
+    Factor("step", "", "step_scale 1", "step_scale 1.5", lambda s: s.with_(step_scale=1.5)),
+    Factor("init", "3", "initial noise of the training kind", "isotropic initial noise", lambda s: s.with_(noise="isotropic")),
+)
+SAMPLER_GENERATORS = "a b c d -abcd"  # resolution V; row 0 is the reviewed sampler (all -)
+
+
+def training_design() -> pl.DataFrame:
+    return fractional_factorial([f.key for f in TRAINING_FACTORS], TRAINING_GENERATORS)
+
+
+def sampler_design() -> pl.DataFrame:
+    return fractional_factorial([f.key for f in SAMPLER_FACTORS], SAMPLER_GENERATORS)
+
+
+# --------------------------------------------------------------------------- budgets and crops
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Everything about a run's size; a named budget is part of every row and of its command."""
 
     name: str
-    train: TrainConfig
-    sampler: SamplerConfig
-    pitfalls_fixed: tuple[int, ...] = ()
+    steps: int
+    batch_size: int
+    width: int = 64
+    blocks: int = 2
+    crops: tuple[str, ...] = ("5PTI", "1dx5I", "1i8nA", "1lpbA", "1hvr*", "4E43*")  # * : spatial multi-chain crop
+    crop_residues: int = 32
+    sampler_steps: int = 50
+    samples: int = 2
+    gain_sigmas: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+    gain_draws: int = 4
+
+    def __post_init__(self):
+        for k in ("steps", "batch_size", "width", "blocks", "crop_residues", "sampler_steps", "samples", "gain_draws"):
+            v = getattr(self, k)
+            if not isinstance(v, int) or v < 1:
+                raise ParameterError(f"budget {k} must be an integer >= 1 (got {v!r})")
 
 
-def reviewed_setup(budget: dict | None = None) -> Setup:
-    p = get_preset("pomodoro-v0.9.0")
-    return Setup("as reviewed (v0.9.0)", TrainConfig.from_preset(p, **(budget or {})), SamplerConfig.from_preset(p))
+BUDGETS = {
+    # About an hour for the whole design on 2 cores (2 single-thread workers); one run near 60 s.
+    "cpu": Budget("cpu", steps=1200, batch_size=12),
+    # Seconds: CI's check that the whole design runs end to end (numbers meaningless).
+    "quick": Budget(
+        "quick",
+        steps=4,
+        batch_size=4,
+        width=16,
+        blocks=1,
+        crops=("5PTI", "1hvr*"),
+        crop_residues=6,
+        sampler_steps=3,
+        samples=1,
+        gain_sigmas=(1.0, 16.0),
+        gain_draws=1,
+    ),  # fmt: skip
+    # One GPU, under an hour: more structures, longer training, more samples.
+    "gpu": Budget(
+        "gpu",
+        steps=6000,
+        batch_size=48,
+        width=128,
+        blocks=3,
+        crops=("5PTI", "1dx5I", "1i8nA", "1lpbA", "1mr1D", "1ahsA", "1hvr*", "4E43*", "1grm_single"),
+        samples=4,
+        gain_draws=8,
+    ),  # fmt: skip
+}
 
 
-def apply_fix(setup: Setup, k: int) -> Setup:
-    """The review's fix for pitfall k applied to a setup."""
-    t, s = setup.train, setup.sampler
-    m = t.model
-    if k == 1:
-        t, s = t.with_(weights=FIX_WEIGHTS), s
-    elif k == 2:
-        t = t.with_(model=replace(m, precond_sigma="effective"))
-    elif k == 3:
-        s = s.with_(noise="isotropic")
-    elif k == 4:
-        t, s = t.with_(augment=True), s.with_(augment=True)
-    elif k == 5:
-        t = t.with_(level_weighting="size")
-    elif k == 6:
-        t = t.with_(model=replace(m, noise_conditioning="per_level"))
-    elif k == 7:
-        t = t.with_(model=replace(m, residue_features="types"))
-    elif k == 8:
-        s = s.with_(sigma_max=get_preset("review-fixes").sigma_max)
-    else:
-        raise ValueError(f"no pitfall {k}; pitfalls are 1-8")
-    return Setup(setup.name, t, s, tuple(sorted({*setup.pitfalls_fixed, k})))
+def default_budget_name() -> str:
+    return "gpu" if torch.cuda.is_available() else "cpu"
 
 
-def setups(budget: dict | None = None) -> list[Setup]:
-    base = reviewed_setup(budget)
-    out = [base]
-    for k in PITFALLS:
-        out.append(replace(apply_fix(base, k), name=f"fix {k}: {PITFALLS[k]}"))
-    p91 = get_preset("pomodoro-v0.9.1")
-    out.append(replace(base, name="v0.9.1 σ (P_mean, P_std)", train=base.train.with_(P_mean=p91.P_mean, P_std=p91.P_std)))
-    all_fixed = base
-    for k in PITFALLS:
-        all_fixed = apply_fix(all_fixed, k)
-    out.append(replace(all_fixed, name="all fixes 1-8"))
-    b = get_preset("boltz-2")
-    out.append(
-        Setup(
-            "isotropic baseline (boltz-2)",
-            TrainConfig.from_preset(b, model=ModelConfig(residue_features="types"), **(budget or {})),
-            SamplerConfig.from_preset(b, noise="isotropic"),
+@cache
+def load_crop(name: str, residues: int) -> Structure:
+    """A crop of `residues` residues: contiguous in one chain, or (name ending in *) spatial across chains."""
+    if name.endswith("*"):
+        return spatial_crop(load_structure(find_structure(name[:-1])), residues, seed=0)
+    return contiguous_crop(load_structure(find_structure(name)), residues, seed=0)
+
+
+def crops(budget: Budget) -> list[Structure]:
+    return [load_crop(c, budget.crop_residues) for c in budget.crops]
+
+
+# --------------------------------------------------------------------------- arms
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One trained configuration: its name, the factor levels (+1 fix / -1 reviewed) and the identity."""
+
+    name: str
+    levels: dict[str, int]
+    identity: str = "atom"
+    design_arm: int = -1  # row of the training design (-1: an extra arm)
+    sampler_settings: tuple[int, ...] = field(default=(0,))  # rows of the sampler design evaluated
+
+    def train_config(self, budget: Budget, seed: int) -> TrainConfig:
+        t = TrainConfig.from_preset(
+            get_preset("pomodoro-v0.9.0"),
+            steps=budget.steps,
+            batch_size=budget.batch_size,
+            seed=seed,
+            model=ModelConfig(width=budget.width, blocks=budget.blocks, identity=self.identity),
         )
-    )
+        for f in TRAINING_FACTORS:
+            if self.levels[f.key] > 0:
+                t = f.apply(t)
+        return t
+
+    def sampler_config(self, setting: int, budget: Budget) -> SamplerConfig:
+        s = SamplerConfig.from_preset(get_preset("pomodoro-v0.9.0"), steps=budget.sampler_steps)
+        s = s.with_(augment=self.levels["augment"] > 0)
+        row = sampler_design().row(setting, named=True)
+        for f in SAMPLER_FACTORS:
+            if row[f.key] > 0:
+                s = f.apply(s)
+        return s
+
+
+def arms() -> list[Arm]:
+    design = training_design()
+    keys = [f.key for f in TRAINING_FACTORS]
+    n_settings = sampler_design().height
+    out = []
+    for row in design.iter_rows(named=True):
+        levels = {k: row[k] for k in keys}
+        on = [k for k in keys if levels[k] > 0]
+        name = (
+            "design: reviewed + identity"
+            if not on
+            else ("design: all fixes" if len(on) == len(keys) else "design: " + "+".join(on))
+        )
+        out.append(Arm(name, levels, "atom", row["arm"], tuple(range(n_settings))))
+    low = dict.fromkeys(keys, -1)
+    out.append(Arm("as reviewed (no identity)", low, "none"))
+    out.append(Arm("reviewed + identity on the residue track only", low, "residue"))
+    for k in keys:
+        out.append(Arm(f"all fixes but {k}", dict.fromkeys(keys, 1) | {k: -1}, "atom"))
     return out
 
 
-def baseline_setup(budget: dict | None = None) -> Setup:
-    return setups(budget)[-1]
+def arm_by_name(name: str) -> Arm:
+    for a in arms():
+        if a.name == name:
+            return a
+    raise ParameterError(f"no arm named {name!r}; list them with --list")
 
 
-STRUCTURE_NAMES = ("5PTI 32-residue crop", "1hvr two-chain crop")
+# --------------------------------------------------------------------------- one run
 
 
-def crop(name: str) -> Structure:
-    """One of the ablation's crops: 32 residues of one chain, or a two-chain spatial crop of 1hvr."""
-    if name == STRUCTURE_NAMES[0]:
-        return contiguous_crop(load_structure(find_structure("5PTI")), 32, seed=0)
-    if name == STRUCTURE_NAMES[1]:
-        return spatial_crop(load_structure(find_structure("1hvr")), 32, seed=0)
-    raise ValueError(f"unknown crop {name!r}; choose one of {', '.join(STRUCTURE_NAMES)}")
+def run_file(out: Path, arm: Arm, seed: int) -> Path:
+    safe = "".join(ch if ch.isalnum() else "_" for ch in arm.name)
+    return out / "runs" / f"{safe}__seed{seed}.json"
 
 
-def evaluate(result: TrainResult, setup: Setup, structure: Structure, n_samples: int = 4, seed: int = 0) -> dict:
-    """Sample from a trained run and summarise: RMSD, Rg ratio, violations, residue and atom motion.
-
-    Motion is summed over the whole trajectory and over its late phase (steps evaluated at
-    t_hat <= sigma_data), where the fold has to be settled and "residues barely move" is seen.
-    """
-    traj = sample_trajectory(result.denoiser(), result.ctx.hierarchy, result.config.weights, setup.sampler, n_samples, seed)
-    report = sample_report(traj.final.cpu(), structure)
-    out = {k: float(report[k].mean()) for k in report.columns if k != "sample"}
-    out["rmsd_best"] = float(report["rmsd"].min())
-    return out | travel_summary(trajectory_frames(traj, structure), setup.sampler.sigma_data)
+def reproduce_command(arm: Arm, seed: int, budget: Budget, out: str) -> str:
+    return f"python -m pomodoro_core.ablation --budget {budget.name} --seeds {seed} --only '{arm.name}' --out {out}"
 
 
-def run_one(
-    setup: Setup, structure: Structure, seed: int, n_samples: int = 4, device=None, progress=None, cache_dir=None
-) -> dict:
-    """Train (or load the cached run, when cache_dir is given) and evaluate one configuration."""
-    t0 = time.perf_counter()
-    cfg = setup.train.with_(seed=seed)
-    if cache_dir is None:
-        result = train(structure, cfg, device, progress)
-    else:
-        result, _ = train_cached(structure, cfg, device, cache_dir, progress)
-    m = result.metrics
-    row = {
-        "config": setup.name,
-        "structure": structure.name,
+def run_arm(arm: Arm, seed: int, budget: Budget, out: str = "results/ablation", device=None) -> dict:
+    """Train one arm with one seed on every crop, then measure it: the record of one run."""
+    threads = pin_threads()
+    device = torch.device(device or default_device())
+    structures = crops(budget)
+    config = arm.train_config(budget, seed)
+    result = train(structures, config, device)
+    meta = {
+        "arm": arm.name,
+        "design_arm": arm.design_arm,
+        "identity": arm.identity,
+        **{f"f_{k}": v for k, v in arm.levels.items()},
         "seed": seed,
+        "budget": budget.name,
         "status": result.status,
-        "train_steps": m.height,
+        "final_loss": float(result.metrics["loss"][-min(100, result.metrics.height) :].mean()) if result.metrics.height else None,
         "train_seconds": result.seconds,
-        "final_loss": float(m["loss"][-min(100, m.height) :].mean()) if m.height else float("nan"),
+        "threads": threads,
+        "device": str(device),
+        "torch": torch.__version__,
+        "command": reproduce_command(arm, seed, budget, out),
+        "structures": [s.name for s in structures],
     }
-    if m.height:
-        row |= evaluate(result, setup, structure, n_samples, seed)
-    row["seconds"] = time.perf_counter() - t0
-    return row
+    record = {"meta": meta, "gain": [], "sampling": []}
+    if not result.completed:
+        return record
+    x0 = centred_coords(structures, device)
+    model, ctx = result.model, result.ctx
+    for r in denoising_gain(model, ctx, x0, config.weights, budget.gain_sigmas, budget.gain_draws, seed=0):
+        record["gain"].append(r | {"structure": structures[r["structure"]].name})
+    denoise = lambda x, s, sub: model(x, s, sub)["atom"]  # noqa: E731
+    for setting in arm.sampler_settings:
+        with torch.no_grad():
+            rows = sampling_outcomes(
+                denoise, ctx, x0, structures, config.weights, arm.sampler_config(setting, budget), budget.samples, seed=0
+            )
+        for r in rows:
+            record["sampling"].append(r | {"structure": structures[r["structure"]].name, "setting": setting})
+    return record
 
 
-def summarise(runs: pl.DataFrame) -> pl.DataFrame:
-    """Mean ± sd over seeds per configuration and structure."""
-    cols = [
-        "rmsd",
-        "rmsd_best",
-        "residue_travel_late",
-        "atom_travel_late",
-        "late_residue_share",
-        "residue_travel",
-        "bond_violations",
-        "ca_ca_violations",
-        "rg_ratio",
-    ]
-    cols = [c for c in cols if c in runs.columns]
-    return runs.group_by("config", "structure", maintain_order=True).agg(
-        pl.len().alias("seeds"),
-        *[pl.col(c).mean().alias(f"{c} mean") for c in cols],
-        *[pl.col(c).std().alias(f"{c} sd") for c in cols],
-    )
+def write_record(path: Path, record: dict) -> None:
+    """Atomically: a unique temporary file in the same folder, then rename (readers never see a partial file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(record, f, sort_keys=True, allow_nan=True)
+    os.replace(tmp, path)
+
+
+def _run_and_write(arm: Arm, seed: int, budget: Budget, out: str) -> tuple[str, int, float]:
+    t0 = time.perf_counter()
+    record = run_arm(arm, seed, budget, out)
+    record["meta"]["seconds"] = time.perf_counter() - t0
+    write_record(run_file(Path(out), arm, seed), record)
+    return arm.name, seed, record["meta"]["seconds"]
+
+
+def _worker_init() -> None:
+    os.environ.setdefault(THREADS_ENV, "1")
+    pin_threads()
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+@dataclass(frozen=True)
+class Results:
+    runs: pl.DataFrame  # one row per (arm, seed): meta
+    gain: pl.DataFrame  # (arm, seed, structure, sigma, level, gain)
+    sampling: pl.DataFrame  # (arm, seed, structure, setting, outcomes)
+
+
+def load(out: str | Path) -> Results:
+    """Merge the run files of an ablation folder; a file that is not a complete record is refused by name."""
+    files = sorted((Path(out) / "runs").glob("*.json"))
+    if not files:
+        raise ParameterError(f"no ablation runs in {out} (write them with python -m pomodoro_core.ablation --out {out})")
+    metas, gains, samplings = [], [], []
+    for f in files:
+        try:
+            rec = json.loads(f.read_text())
+            meta = rec["meta"]
+            key = {"arm": meta["arm"], "seed": meta["seed"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ParameterError(f"{f} is not a complete ablation run ({type(exc).__name__}: {exc})") from None
+        metas.append({k: v for k, v in meta.items() if k != "structures"})
+        gains += [r | key for r in rec["gain"]]
+        samplings += [r | key for r in rec["sampling"]]
+    runs = pl.DataFrame(metas)
+    dup = runs.group_by("arm", "seed", "budget").len().filter(pl.col("len") > 1)
+    if dup.height:
+        raise ParameterError(f"duplicate runs in {out}: {dup.rows()}")
+    return Results(runs, pl.DataFrame(gains), pl.DataFrame(samplings))
+
+
+# --------------------------------------------------------------------------- command line
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pomodoro_core.ablation", description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--steps", type=int, default=None, help="training steps (default: the default budget)")
-    ap.add_argument("--samples", type=int, default=4, help="samples drawn per run")
-    ap.add_argument("--only", nargs="*", default=None, help="configuration names starting with these")
-    ap.add_argument("--crops", nargs="*", default=list(STRUCTURE_NAMES), choices=STRUCTURE_NAMES, help="which crops")
-    ap.add_argument("--out", type=Path, default=Path("results/ablation.csv"))
-    ap.add_argument("--cache", type=Path, default=default_cache_dir(), help="trained runs are kept here and reused")
-    args = ap.parse_args(argv)
-    budget = default_budget()
-    if args.steps:
-        budget["steps"] = args.steps
-    done = pl.read_csv(args.out) if args.out.exists() else None
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    todo = [s for s in setups(budget) if not args.only or any(s.name.startswith(o) for o in args.only)]
-    for sname in args.crops:
-        structure = crop(sname)
-        for setup in todo:
-            for seed in args.seeds:
-                if (
-                    done is not None
-                    and done.filter(
-                        (pl.col("config") == setup.name) & (pl.col("structure") == structure.name) & (pl.col("seed") == seed)
-                    ).height
-                ):
-                    continue
-                print(f"[ablation] {setup.name} | {sname} | seed {seed}", file=sys.stderr, flush=True)
-                row = run_one(setup, structure, seed, args.samples, progress=ProgressLine("  train"), cache_dir=args.cache)
-                row["train_steps_budget"] = budget["steps"]
-                row["device"] = str(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
-                frame = pl.DataFrame([row])
-                done = frame if done is None else pl.concat([done, frame], how="diagonal_relaxed")
-                done.write_csv(args.out)
-                print(
-                    f"  rmsd {row.get('rmsd', float('nan')):.2f} Å"
-                    f"  late residue travel {row.get('residue_travel_late', float('nan')):.2f} Å"
-                    f"  {row['seconds']:.0f}s  {row['status']}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-    with pl.Config(tbl_rows=60, tbl_cols=12, tbl_width_chars=200, float_precision=3):
-        print(summarise(done))
+    ap.add_argument("--budget", choices=tuple(BUDGETS), default=None, help="run size (default: gpu with CUDA, else cpu)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    ap.add_argument("--only", nargs="*", default=None, help="arm names (exact); default: every arm")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="single-thread worker processes")
+    ap.add_argument("--out", default="results/ablation")
+    ap.add_argument("--list", action="store_true", help="print the arms and exit")
+    try:
+        args = ap.parse_args(argv)
+        if args.workers < 1 or any(s < 0 or s >= 2**31 for s in args.seeds):
+            raise ParameterError("--workers must be >= 1 and seeds in 0 .. 2^31-1")
+        budget = BUDGETS[args.budget or default_budget_name()]
+        todo = arms() if args.only is None else [arm_by_name(n) for n in args.only]
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.list:
+        for a in arms():
+            print(a.name)
+        return 0
+    jobs = [(a, s) for a in todo for s in args.seeds if not run_file(Path(args.out), a, s).exists()]
+    print(f"[ablation] budget {budget.name}: {len(jobs)} runs to do, {args.workers} workers", file=sys.stderr, flush=True)
+    if args.workers == 1:
+        _worker_init()
+        for a, s in jobs:
+            _report(*_run_and_write(a, s, budget, args.out))
+    else:
+        with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
+            futures = [pool.submit(_run_and_write, a, s, budget, args.out) for a, s in jobs]
+            for fut in as_completed(futures):
+                _report(*fut.result())
     return 0
+
+
+def _report(name: str, seed: int, seconds: float) -> None:
+    print(f"[ablation] done: {name} | seed {seed} | {seconds:.0f}s", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def custom_setup(
-    weights: NoiseWeights,
-    P_mean: float,
-    P_std: float,
-    sigma_max: float,
-    sampler_steps: int,
-    fixes: tuple[int, ...] = (),
-    solver: str = "euler",
-    budget: dict | None = None,
-) -> Setup:
-    """The reviewed setup with the given numbers and the switch-type fixes (2-7) turned on.
-
-    Fixes 1 and 8 are numbers (the weights, sigma_max) and are set directly.
-    """
-    switches = tuple(k for k in fixes if k in (2, 3, 4, 5, 6, 7))
-    base = reviewed_setup(budget)
-    base = Setup(
-        "custom",
-        base.train.with_(weights=weights, P_mean=P_mean, P_std=P_std),
-        base.sampler.with_(sigma_max=sigma_max, steps=sampler_steps, solver=solver),
-    )
-    for k in switches:
-        base = apply_fix(base, k)
-    return replace(base, name="custom")
-
-
-def fix_effects(summary: pl.DataFrame, z: float = 2.0) -> pl.DataFrame:
-    """Per structure, each configuration's mean RMSD against the reviewed one: the change, its
-    standard error (sd / sqrt(seeds), combined) and whether |change| exceeds z standard errors."""
-    ref_name = summary["config"][0]
-    ref = summary.filter(pl.col("config") == ref_name).select(
-        "structure", pl.col("rmsd mean").alias("ref"), pl.col("rmsd sd").alias("ref_sd"), pl.col("seeds").alias("ref_n")
-    )
-    se = lambda sd, n: sd.fill_null(0) ** 2 / n  # noqa: E731
-    return (
-        summary.filter(pl.col("config") != ref_name)
-        .join(ref, on="structure")
-        .with_columns(
-            change=pl.col("rmsd mean") - pl.col("ref"),
-            se=(se(pl.col("rmsd sd"), pl.col("seeds")) + se(pl.col("ref_sd"), pl.col("ref_n"))).sqrt(),
-        )
-        .with_columns(clear=(pl.col("change").abs() > z * pl.col("se")) & (pl.col("seeds") > 1) & (pl.col("ref_n") > 1))
-        .select("config", "structure", "seeds", "ref", "rmsd mean", "change", "se", "clear")
-    )

@@ -20,6 +20,8 @@ import torch
 
 from .structure import Structure
 
+LEVELS = ("atom", "residue", "chain")
+
 
 def _expand(index: torch.Tensor, lead: torch.Size) -> torch.Tensor:
     return index.expand(*lead) if index.shape != lead else index
@@ -76,6 +78,15 @@ class Hierarchy:
     @property
     def device(self) -> torch.device:
         return self.atom_residue.device
+
+    def select(self, index: torch.Tensor) -> Hierarchy:
+        """The structures at `index` (B,) of a padded batch, in that order (repeats allowed)."""
+        return Hierarchy(
+            *(
+                t.index_select(0, index)
+                for t in (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask)
+            )
+        )
 
     def to(self, device: torch.device | str) -> Hierarchy:
         return Hierarchy(

@@ -12,8 +12,8 @@ import polars as pl
 import torch
 
 from .losses import TERMS
-from .structure import Structure, covalent_bonds
-from .trainer import TrainConfig, build_model, centred_coords, level_grad_norms, loss_terms, noisy_batch
+from .structure import Structure
+from .trainer import TrainConfig, build_model, centred_coords, level_grad_norms, noisy_batch
 
 
 def probe_levels(
@@ -22,7 +22,6 @@ def probe_levels(
     device = next(model.parameters()).device
     g = torch.Generator(device=device).manual_seed(seed)
     x0 = centred_coords(structure, device)
-    bonds = torch.as_tensor(covalent_bonds(structure), device=device)
     params = [p for p in model.parameters() if p.requires_grad]
     rows = []
     for s in np.asarray(sigmas, dtype=float):
@@ -30,7 +29,7 @@ def probe_levels(
         x, x_noisy = noisy_batch(x0, sigma, ctx, config, g)
         with torch.set_grad_enabled(with_grad):
             D = model(x_noisy, sigma, ctx)
-        terms = loss_terms(D, x, sigma, ctx, config, bonds)
+        terms = config.loss(D, x, sigma, ctx)
         norms = level_grad_norms(terms, params) if with_grad else dict.fromkeys(TERMS, float("nan"))
         for k in TERMS:
             rows.append({"sigma": float(s), "term": k, "loss": float(terms[k].detach().mean()), "grad_norm": norms[k]})

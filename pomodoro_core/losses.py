@@ -1,17 +1,22 @@
-"""The multiscale denoising loss, as reviewed (seed 000, pitfall 5) and with the level-size fix.
+"""The multiscale denoising loss, as reviewed (seed 000, pitfall 5), as one callable.
 
     x0_aligned = superpose(x0, D_atom.detach())              ground truth onto the prediction
     l_l = mean over units of |D_l - reduce_l(x0_aligned)|^2  (per-unit MSE, summed over xyz)
     l_bond = mean over bonds of (|d_pred| - |d_true|)^2
-    loss = sum_l lambda(s_l) w_l l_l + lambda(sigma) l_bond
+    loss = sum_l w_l lambda(s_l) l_l + lambda(sigma) l_bond
 
-The reviewed code sums the levels with w_l = 1 (each l_l already a *mean* over its
-units).  The review's recommendation divides each level by its unit count, which on
-top of per-unit means re-weights the levels by 1 / N_l; 'size' implements it scaled so
-the atom level keeps weight 1: w_l = N_atoms / N_l.
+Each l_l is already a *mean* over its units, so the unit counts do not weight the
+levels (the review's "la dominates lr by 5x" assumes sums).  Pitfall 5's fix is then a
+choice of the weights w_l on the per-unit means: (1, 1, 1) as reviewed, or larger
+residue and chain weights.  lambda is evaluated at the sigma each level was
+preconditioned with, so that lambda(s_l) c_out(s_l)^2 = 1 at every level; a level
+that carries no noise (s_l = 0: one chain, relative frame) has nothing to denoise
+and is left out of that sample's loss.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -20,16 +25,8 @@ from .denoiser import LEVELS, Context, level_sigmas
 from .edm import ParameterError
 from .geometry import superpose
 
-LEVEL_WEIGHTINGS = ("sum", "size")
 TERMS = (*LEVELS, "bond")
-
-
-def level_weights(ctx: Context, weighting: str) -> dict[str, float]:
-    if weighting == "sum":
-        return {lvl: 1.0 for lvl in LEVELS}
-    if weighting == "size":
-        return {lvl: ctx.units["atom"] / ctx.units[lvl] for lvl in LEVELS}
-    raise ParameterError(f"level weighting must be one of {LEVEL_WEIGHTINGS} (got {weighting!r})")
+REVIEWED_LEVEL_WEIGHTS = (1.0, 1.0, 1.0)
 
 
 def masked_unit_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -38,45 +35,47 @@ def masked_unit_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
     return (((pred - target) ** 2).sum(-1) * m).sum(-1) / m.sum(-1).clamp_min(1)
 
 
-def bond_length_error(x: torch.Tensor, x_true: torch.Tensor, bonds: torch.Tensor) -> torch.Tensor:
-    """(B,) mean over bonds of (|d| - |d_true|)^2; 0 when there are no bonds."""
-    if bonds.numel() == 0:
-        return x.new_zeros(x.shape[0])
-    d = (x[:, bonds[:, 0]] - x[:, bonds[:, 1]]).norm(dim=-1)
-    d0 = (x_true[:, bonds[:, 0]] - x_true[:, bonds[:, 1]]).norm(dim=-1)
-    return ((d - d0) ** 2).mean(-1)
+def bond_length_error(x: torch.Tensor, x_true: torch.Tensor, bonds: torch.Tensor, bond_mask: torch.Tensor) -> torch.Tensor:
+    """(B,) mean over each sample's bonds (B, P, 2) of (|d| - |d_true|)^2; 0 without bonds."""
+    bonds = bonds.expand(x.shape[0], -1, -1)
+    pick = lambda y, k: torch.gather(y, 1, bonds[..., k : k + 1].expand(-1, -1, 3))  # noqa: E731
+    d = (pick(x, 0) - pick(x, 1)).norm(dim=-1)
+    d0 = (pick(x_true, 0) - pick(x_true, 1)).norm(dim=-1)
+    m = bond_mask.to(x.dtype).expand(d.shape)
+    return (((d - d0) ** 2) * m).sum(-1) / m.sum(-1).clamp_min(1)
 
 
-def denoising_loss(
-    D: dict[str, torch.Tensor],
-    x0: torch.Tensor,
-    sigma: torch.Tensor,
-    ctx: Context,
-    sigma_data: float,
-    precond_sigma: str,
-    weighting: str,
-    bonds: torch.Tensor,
-    bond_weight: float = 1.0,
-) -> dict[str, torch.Tensor]:
-    """Per-sample weighted loss terms {'atom', 'residue', 'chain', 'bond'} (each (B,)) and their raw MSEs.
+@dataclass(frozen=True)
+class DenoisingLoss:
+    """Per-sample loss terms of the multiscale denoiser (as NVlabs/edm `EDMLoss`, one callable)."""
 
-    lambda is evaluated at the sigma each level was preconditioned with, so that
-    lambda(s_l) c_out(s_l)^2 = 1 holds at every level.
-    """
-    x0_aligned = superpose(x0, D["atom"].detach(), ctx.hierarchy.atom_mask)
-    target = ctx.level_coords(x0_aligned)
-    masks = ctx.masks()
-    s_l = level_sigmas(sigma, ctx, precond_sigma)
-    w = level_weights(ctx, weighting)
-    out = {}
-    for lvl in LEVELS:
-        mse = masked_unit_mse(D[lvl], target[lvl], masks[lvl])
-        out[f"mse_{lvl}"] = mse.detach()
-        out[lvl] = edm.loss_weight(s_l[lvl], sigma_data) * w[lvl] * mse
-    bond = bond_length_error(D["atom"], x0_aligned, bonds)
-    out["mse_bond"] = bond.detach()
-    out["bond"] = bond_weight * edm.loss_weight(sigma, sigma_data) * bond
-    return out
+    sigma_data: float = 16.0
+    precond_sigma: str = "raw"
+    level_weights: tuple[float, float, float] = REVIEWED_LEVEL_WEIGHTS  # atom, residue, chain
+    bond_weight: float = 1.0
+
+    def __post_init__(self):
+        w = tuple(float(v) for v in self.level_weights)
+        if len(w) != 3 or not all(torch.isfinite(torch.tensor(v)) and v >= 0 for v in w) or sum(w) <= 0:
+            raise ParameterError(f"level weights (atom, residue, chain) must be 3 finite numbers >= 0, not all 0 (got {w})")
+
+    def __call__(self, D: dict, x0: torch.Tensor, sigma: torch.Tensor, ctx: Context) -> dict[str, torch.Tensor]:
+        """{'atom', 'residue', 'chain', 'bond'} weighted (B,) terms and their raw 'mse_*' (detached)."""
+        ctx = ctx.for_batch(D["atom"].shape[0])
+        x0_aligned = superpose(x0.expand_as(D["atom"]), D["atom"].detach(), ctx.hierarchy.atom_mask)
+        target, masks = ctx.level_coords(x0_aligned), ctx.masks()
+        s_l = level_sigmas(sigma, ctx, self.precond_sigma)
+        out = {}
+        for lvl, w in zip(LEVELS, self.level_weights, strict=True):
+            mse = masked_unit_mse(D[lvl], target[lvl], masks[lvl])
+            has_noise = s_l[lvl] > 0
+            lam = edm.loss_weight(torch.where(has_noise, s_l[lvl], 1.0), self.sigma_data)
+            out[f"mse_{lvl}"] = mse.detach()
+            out[lvl] = torch.where(has_noise, w * lam * mse, 0.0)
+        bond = bond_length_error(D["atom"], x0_aligned, ctx.bonds, ctx.bond_mask)
+        out["mse_bond"] = bond.detach()
+        out["bond"] = self.bond_weight * edm.loss_weight(sigma, self.sigma_data) * bond
+        return out
 
 
 def total(terms: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import torch
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.transform import Rotation
 
 from .geometry import kabsch, rmsd, superpose
 from .hierarchy import Hierarchy
@@ -174,3 +176,65 @@ def travel_summary(frames: pl.DataFrame, late_sigma: float) -> dict[str, float]:
     out = {k: float(per[k].mean()) for k in ("residue_travel", "atom_travel", "residue_travel_late", "atom_travel_late")}
     out["late_residue_share"] = out["residue_travel_late"] / max(out["residue_travel_late"] + out["atom_travel_late"], 1e-12)
     return out
+
+
+def _kabsch_np(mobile: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """mobile (n, 3) rigidly superposed on target (n, 3), proper rotations only."""
+    mm, mt = mobile.mean(0), target.mean(0)
+    U, _, Vt = np.linalg.svd((mobile - mm).T @ (target - mt))
+    d = np.sign(np.linalg.det(U @ Vt))
+    return (mobile - mm) @ (U @ np.diag([1.0, 1.0, d]) @ Vt) + mt
+
+
+def order_free_fit(
+    x: np.ndarray, target: np.ndarray, starts: int = 8, iterations: int = 15, seed: int = 0
+) -> tuple[float, float]:
+    """(order-free RMSD, own-slot share) of points x (n, 3) against target (n, 3).
+
+    The residue order is ignored: rigid superposition and a one-to-one assignment of the points
+    to the target's points (Hungarian) are alternated from the identity order and from
+    `starts - 1` random orientations, keeping the best fit.  own-slot share: the fraction of
+    points assigned to their own index in that fit (1 for a sample in the right order; about
+    1/n for residues in random order)."""
+    rng = np.random.default_rng(seed)
+    xc, tc = x - x.mean(0), target - target.mean(0)
+    inits = [_kabsch_np(xc, tc)] + [xc @ Rotation.random(random_state=rng).as_matrix() for _ in range(starts - 1)]
+    best = (np.inf, 0.0)
+    for y in inits:
+        for _ in range(iterations):
+            cost = ((y[:, None, :] - tc[None, :, :]) ** 2).sum(-1)
+            _, slot = linear_sum_assignment(cost)
+            y_new = _kabsch_np(xc, tc[slot])
+            if np.allclose(y_new, y):
+                break
+            y = y_new
+        r = float(np.sqrt(((y - tc[slot]) ** 2).sum(-1).mean()))
+        if r < best[0]:
+            best = (r, float((slot == np.arange(len(slot))).mean()))
+    return best
+
+
+def ca_coords(x: torch.Tensor, structure: Structure) -> np.ndarray:
+    """(B, R, 3) CA coordinates of samples x (B, N, 3)."""
+    return x[:, torch.as_tensor(np.flatnonzero(structure.atom_name == "CA"))].double().numpy()
+
+
+def structure_outcome(x: torch.Tensor, structure: Structure) -> dict[str, float]:
+    """Mean over samples x (B, N, 3) of one structure: RMSD, order-free CA RMSD, own-slot share, Rg ratio,
+    bond and CA-CA violations."""
+    report = sample_report(x, structure)
+    out = {k: float(report[k].mean()) for k in report.columns if k != "sample"}
+    fits = [
+        order_free_fit(ca, ca_coords(torch.as_tensor(structure.coords).unsqueeze(0), structure)[0])
+        for ca in ca_coords(x, structure)
+    ]
+    out["order_free_rmsd"] = float(np.mean([f[0] for f in fits]))
+    out["own_slot"] = float(np.mean([f[1] for f in fits]))
+    return out
+
+
+def late_residue_travel(x_steps: torch.Tensor, t_hat: np.ndarray, h: Hierarchy, late_sigma: float) -> torch.Tensor:
+    """(B,) summed residue motion relative to the chain (mobility 'inter', Å) over the steps evaluated at
+    t_hat <= late_sigma, for trajectories x_steps (T+1, B, N, 3) of one structure."""
+    late = torch.as_tensor(np.asarray(t_hat) <= late_sigma)
+    return torch.stack([mobility(x_steps[:, b], h)["inter"][late].sum() for b in range(x_steps.shape[1])])

@@ -148,6 +148,20 @@ def level_variances(hierarchy: Hierarchy, weights: NoiseWeights, sigma: float = 
     return LevelVariances(v)
 
 
+ABSOLUTE = {"atom": "atom", "residue": "residue", "chain": "chain"}
+RELATIVE = {"atom": "atom_vs_residue", "residue": "residue_vs_chain", "chain": "chain_vs_complex"}
+
+
+def level_noise_factors(hierarchy: Hierarchy, weights: NoiseWeights, frame: str) -> dict[str, float]:
+    """sigma_l / sigma per level (atom, residue, chain): the RMS noise of each level's positions,
+    absolute (frame 'absolute') or relative to the parent unit (frame 'relative': an atom against its
+    residue centroid, a residue centroid against its chain centroid, a chain against the complex).
+    A single chain has relative chain noise 0: that level carries no noise to remove."""
+    readout = {"absolute": ABSOLUTE, "relative": RELATIVE}[frame]
+    rms = level_variances(hierarchy, weights, 1.0).rms_sigma()
+    return {lvl: rms[readout[lvl]] for lvl in readout}
+
+
 # --------------------------------------------------------------------------- Monte Carlo
 
 

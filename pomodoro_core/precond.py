@@ -17,11 +17,10 @@ import polars as pl
 import torch
 
 from . import edm
-from .hierarchy import Hierarchy
-from .noise import ComponentGrams, NoiseWeights, level_variances, sample_component_grams
+from .hierarchy import LEVELS, Hierarchy
+from .noise import ComponentGrams, NoiseWeights, level_noise_factors, sample_component_grams
 from .structure import Structure
 
-LEVELS = ("atom", "residue", "chain")
 CHOICES = {
     "raw σ, preset σ_data (as reviewed)": ("raw", "preset"),
     "effective σ_l, preset σ_data (review's fix)": ("effective", "preset"),
@@ -46,8 +45,7 @@ def level_sigma_data(structure: Structure) -> dict[str, float]:
 
 def level_noise_factor(structure: Structure, weights: NoiseWeights) -> dict[str, float]:
     """sigma_l / sigma: RMS effective noise of each level's absolute positions."""
-    rms = level_variances(Hierarchy.from_structure(structure), weights, 1.0).rms_sigma()
-    return {lvl: rms[lvl] for lvl in LEVELS}
+    return level_noise_factors(Hierarchy.from_structure(structure), weights, "absolute")
 
 
 def criterion(sigma_eval, sd_eval, sigma_true, s_data):
@@ -124,8 +122,7 @@ def criterion_monte_carlo(
 def level_summary(structure: Structure, weights: NoiseWeights, sigma_data: float, sigma: float) -> pl.DataFrame:
     """Per level at one sigma: effective sigma, measured sigma_data, c's raw vs effective, c_noise needed."""
     factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
-    rel = level_variances(Hierarchy.from_structure(structure), weights, 1.0).rms_sigma()
-    rel_key = {"atom": "atom_vs_residue", "residue": "residue_vs_chain", "chain": "chain_vs_complex"}
+    rel = level_noise_factors(Hierarchy.from_structure(structure), weights, "relative")
     rows = []
     for lvl in LEVELS:
         s_l = factor[lvl] * sigma
@@ -133,7 +130,7 @@ def level_summary(structure: Structure, weights: NoiseWeights, sigma_data: float
             {
                 "level": lvl,
                 "σ_l / σ (absolute)": factor[lvl],
-                "σ_l / σ (relative to parent)": rel[rel_key[lvl]],
+                "σ_l / σ (relative to parent)": rel[lvl],
                 "measured σ_data,l (Å)": sd_level[lvl],
                 "c_skip(σ)": float(edm.c_skip(sigma, sigma_data)),
                 "c_skip(σ_l)": float(edm.c_skip(s_l, sigma_data)),

@@ -96,7 +96,9 @@ class Trajectory:
         return self.x[-1]
 
 
-def sample_noise(h: Hierarchy, sigma, weights: NoiseWeights, kind: str, n: int, generator) -> torch.Tensor:
+def sample_noise(h: Hierarchy, sigma, weights: NoiseWeights, kind: str, n: int | None, generator) -> torch.Tensor:
+    """Noise of the training kind (multiscale with the training weights) or isotropic; n samples of a
+    one-structure hierarchy, or (n None) one per structure of a padded batch."""
     return multiscale_noise(h, sigma, weights if kind == "multiscale" else ISOTROPIC, n_samples=n, generator=generator)
 
 
@@ -105,11 +107,12 @@ def edm_sample(
     hierarchy: Hierarchy,
     weights: NoiseWeights,
     config: SamplerConfig,
-    n_samples: int = 1,
+    n_samples: int | None = 1,
     seed: int = 0,
     callback: Callable[[dict], None] | None = None,
 ) -> torch.Tensor:
-    """Final samples (B, atoms, 3).  `callback` gets {'i', 't_hat', 'sigma_next', 'x', 'denoised'} after each step."""
+    """Final samples (B, atoms, 3): n_samples of a one-structure hierarchy, or (None) one per structure
+    of a padded batch.  `callback` gets {'i', 't_hat', 'sigma_next', 'x', 'denoised'} after each step."""
     dev = hierarchy.device
     g = torch.Generator(device=dev).manual_seed(seed)
     t = config.sigmas()
@@ -146,7 +149,7 @@ def sample_trajectory(
     hierarchy: Hierarchy,
     weights: NoiseWeights,
     config: SamplerConfig,
-    n_samples: int = 1,
+    n_samples: int | None = 1,
     seed: int = 0,
 ) -> Trajectory:
     """`edm_sample` with every step recorded (k-diffusion's callback pattern)."""

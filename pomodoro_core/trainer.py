@@ -1,8 +1,9 @@
-"""Short single-structure training runs of the multiscale denoiser.
+"""Short training runs of the multiscale denoiser on one structure or a few together.
 
-One run overfits one structure (a crop): each step draws a batch of training sigmas
-from the preset's log-normal, (optionally) a random rigid motion of the structure per
-sample, and multiscale noise; the loss is `losses.denoising_loss`.  On CPU a seed fixes
+One run overfits its structures (crops): each step draws a batch holding every
+structure equally often, training sigmas from the preset's log-normal, (optionally) a
+random rigid motion per sample, and multiscale noise; the loss is `losses.DenoisingLoss`.
+Training pins one intra-op thread per process (`pin_threads`).  On CPU a seed fixes
 every number.  A non-finite loss or gradient stops the run with a message; the
 metrics up to that step are kept and the model keeps its last finite weights.
 """
@@ -15,7 +16,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -25,11 +26,26 @@ import torch
 
 from .denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
 from .edm import LogNormalSigma, ParameterError
-from .geometry import random_rigid_motion
-from .losses import LEVEL_WEIGHTINGS, TERMS, denoising_loss, total
+from .geometry import masked_centroid, random_rigid_motion
+from .hierarchy import stack_coords
+from .losses import REVIEWED_LEVEL_WEIGHTS, TERMS, DenoisingLoss, total
 from .noise import NoiseWeights, multiscale_noise
 from .presets import Preset
-from .structure import Structure, covalent_bonds
+from .structure import Structure
+
+THREADS_ENV = "POMODORO_THREADS"
+
+
+def pin_threads() -> int:
+    """One intra-op thread per training or sampling process on CPU (POMODORO_THREADS overrides).
+
+    Two threads gain little at these sizes and collapse when anything else holds a core;
+    results also depend on the thread count (summation order), so it is fixed and recorded.
+    """
+    n = int(os.environ.get(THREADS_ENV, "1"))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
 
 
 def default_device() -> torch.device:
@@ -44,7 +60,7 @@ class TrainConfig:
     P_std: float = 1.5
     train_times_sigma_data: bool = True
     model: ModelConfig = field(default_factory=ModelConfig)
-    level_weighting: str = "sum"
+    level_weights: tuple[float, float, float] = REVIEWED_LEVEL_WEIGHTS  # on the per-unit level means
     augment: bool = False
     steps: int = 1200
     batch_size: int = 8
@@ -57,8 +73,7 @@ class TrainConfig:
     probe_every: int = 0  # per-level gradient norms every k steps (0: never; costs 3 extra backward passes)
 
     def __post_init__(self):
-        if self.level_weighting not in LEVEL_WEIGHTINGS:
-            raise ParameterError(f"level weighting must be one of {LEVEL_WEIGHTINGS} (got {self.level_weighting!r})")
+        _ = self.loss  # validates the level weights
         if int(self.steps) != self.steps or self.steps < 1:
             raise ParameterError(f"training steps must be an integer >= 1 (got {self.steps})")
         if self.batch_size < 1:
@@ -84,6 +99,10 @@ class TrainConfig:
     def training_sigma(self) -> LogNormalSigma:
         return LogNormalSigma(self.P_mean, self.P_std, self.sigma_data if self.train_times_sigma_data else 1.0)
 
+    @property
+    def loss(self) -> DenoisingLoss:
+        return DenoisingLoss(self.sigma_data, self.model.precond_sigma, tuple(self.level_weights), self.bond_weight)
+
     def with_(self, **changes) -> TrainConfig:
         return replace(self, **changes)
 
@@ -97,6 +116,7 @@ class TrainConfig:
         d = dict(d)
         d["weights"] = NoiseWeights(*d["weights"])
         d["model"] = ModelConfig(**d["model"])
+        d["level_weights"] = tuple(d["level_weights"])
         return cls(**d)
 
 
@@ -121,9 +141,10 @@ class TrainResult:
     def completed(self) -> bool:
         return self.status == "completed"
 
-    def denoiser(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-        """D_atom(x, sigma) for the sampler (no gradient)."""
-        model, ctx = self.model.eval(), self.ctx
+    def denoiser(self, ctx: Context | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """D_atom(x, sigma) for the sampler (no gradient); `ctx` gives each sample's structure
+        (default: the training context, one sample per structure, or any batch of its one structure)."""
+        model, ctx = self.model.eval(), ctx or self.ctx
 
         def D(x, sigma):
             with torch.no_grad():
@@ -132,9 +153,18 @@ class TrainResult:
         return D
 
 
-def centred_coords(s: Structure, device, dtype=torch.float32) -> torch.Tensor:
-    x = torch.as_tensor(s.coords, dtype=dtype, device=device).unsqueeze(0)
-    return x - x.mean(1, keepdim=True)
+def centred_coords(structures: Structure | Sequence[Structure], device, dtype=torch.float32) -> torch.Tensor:
+    """(S, N, 3) padded coordinates, each structure centred on its atoms' centroid (padding stays 0)."""
+    structures = as_list(structures)
+    x = stack_coords(structures, device, dtype)
+    mask = torch.zeros(x.shape[:2], dtype=torch.bool, device=device)
+    for b, s in enumerate(structures):
+        mask[b, : s.n_atoms] = True
+    return (x - masked_centroid(x, mask)) * mask.unsqueeze(-1)
+
+
+def as_list(structures: Structure | Sequence[Structure]) -> list[Structure]:
+    return [structures] if isinstance(structures, Structure) else list(structures)
 
 
 def _lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -155,29 +185,35 @@ def level_grad_norms(terms: dict[str, torch.Tensor], params: list[torch.Tensor])
 
 
 def noisy_batch(x0: torch.Tensor, sigma: torch.Tensor, ctx: Context, config: TrainConfig, generator) -> tuple:
-    """(x, x_noisy) for a batch of sigmas: the structure, randomly moved per sample when config.augment, plus noise."""
+    """(x, x_noisy) for a batch of sigmas: the structures of ctx (x0 (B, N, 3), or (1, N, 3) for one), randomly
+    moved per sample when config.augment, plus multiscale noise with the training weights."""
     B = sigma.shape[0]
+    ctx = ctx.for_batch(B)
     x = x0.expand(B, -1, -1)
     if config.augment:
         x = random_rigid_motion(x, ctx.hierarchy.atom_mask, 1.0, generator=generator)
-    return x, x + multiscale_noise(ctx.hierarchy, sigma, config.weights, n_samples=B, generator=generator)
+    return x, x + multiscale_noise(ctx.hierarchy, sigma, config.weights, generator=generator)
 
 
-def loss_terms(D: dict, x: torch.Tensor, sigma: torch.Tensor, ctx: Context, config: TrainConfig, bonds: torch.Tensor) -> dict:
-    """`losses.denoising_loss` with the configuration's settings."""
-    return denoising_loss(
-        D, x, sigma, ctx, config.sigma_data, config.model.precond_sigma, config.level_weighting, bonds, config.bond_weight
-    )
+def training_batch(x0_all: torch.Tensor, ctx_all: Context, B: int, generator) -> tuple[torch.Tensor, Context]:
+    """B samples: every structure equally often (a shuffled round), the rest drawn at random."""
+    S = ctx_all.n_structures
+    if S == 1:
+        return x0_all, ctx_all.for_batch(B)
+    reps = torch.arange(S, device=x0_all.device).repeat(B // S)
+    extra = torch.randperm(S, generator=generator, device=x0_all.device)[: B - reps.numel()]
+    idx = torch.cat([reps, extra])
+    return x0_all.index_select(0, idx), ctx_all.select(idx)
 
 
 def _stopped(reason: str, step: int) -> str:
     return f"diverged: {reason}; stopped, metrics of the {step} completed steps kept"
 
 
-def build_model(structure: Structure, config: TrainConfig, device) -> tuple[MultiscaleDenoiser, Context]:
-    ctx = Context.from_structure(structure, config.weights, device)
+def build_model(structures, config: TrainConfig, device) -> tuple[MultiscaleDenoiser, Context]:
+    ctx = Context.from_structures(as_list(structures), config.weights, device)
     torch.manual_seed(config.seed)  # weights are initialised on the CPU: the same on every device
-    model = MultiscaleDenoiser(config.model, Context.from_structure(structure, config.weights), config.sigma_data)
+    model = MultiscaleDenoiser(config.model, ctx, config.sigma_data)
     return model.to(device), ctx
 
 
@@ -196,18 +232,20 @@ class ProgressLine:
 
 
 def train(
-    structure: Structure,
+    structure: Structure | Sequence[Structure],
     config: TrainConfig,
     device: torch.device | str | None = None,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainResult:
+    """Train one model on one structure or on several together (each batch holds every structure equally often)."""
     device = torch.device(device or default_device())
+    pin_threads()
     t0 = time.perf_counter()
-    model, ctx = build_model(structure, config, device)
+    model, ctx_all = build_model(structure, config, device)
     model.train()
     g = torch.Generator(device=device).manual_seed(config.seed)
-    x0 = centred_coords(structure, device)
-    bonds = torch.as_tensor(covalent_bonds(structure), device=device)
+    x0_all = centred_coords(structure, device)
+    loss_fn = config.loss
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: _lr_factor(k, config))
@@ -215,6 +253,7 @@ def train(
     rows, sample_cols = [], {k: [] for k in ("step", "sample", "sigma", *TERMS, *(f"mse_{t}" for t in TERMS))}
     status = "completed"
     for step in range(config.steps):
+        x0, ctx = training_batch(x0_all, ctx_all, B, g)
         sigma = dist.sample(B, generator=g, device=device)
         x, x_noisy = noisy_batch(x0, sigma, ctx, config, g)
         if not torch.isfinite(sigma).all():
@@ -227,7 +266,7 @@ def train(
         if bad:
             status = _stopped(f"the prediction became non-finite at step {step + 1} (levels: {', '.join(bad)})", step)
             break
-        terms = loss_terms(D, x, sigma, ctx, config, bonds)
+        terms = loss_fn(D, x, sigma, ctx)
         loss = total(terms)
         if not torch.isfinite(loss):
             bad = [k for k in TERMS if not torch.isfinite(terms[k]).all()]
@@ -263,7 +302,7 @@ def train(
             progress(step, config.steps, float(loss.detach()))
     metrics = pl.DataFrame(rows, schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS}) if rows else _empty_metrics()
     return TrainResult(
-        model.eval(), ctx, config, metrics, pl.DataFrame(sample_cols), status, time.perf_counter() - t0, str(device)
+        model.eval(), ctx_all, config, metrics, pl.DataFrame(sample_cols), status, time.perf_counter() - t0, str(device)
     )
 
 
@@ -305,7 +344,9 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path, structure: Structure, device: torch.device | str | None = None) -> TrainResult:
+def load_checkpoint(
+    path: str | Path, structure: Structure | Sequence[Structure], device: torch.device | str | None = None
+) -> TrainResult:
     """Rebuild a TrainResult; the file is read with torch.load(weights_only=True) (no pickled code)."""
     device = torch.device(device or default_device())
     payload = torch.load(Path(path), map_location="cpu", weights_only=True)
@@ -328,13 +369,14 @@ def load_checkpoint(path: str | Path, structure: Structure, device: torch.device
 _CODE = ("denoiser.py", "losses.py", "trainer.py", "noise.py", "hierarchy.py", "geometry.py", "edm.py")
 
 
-def cache_key(structure: Structure, config: TrainConfig, device: torch.device | str) -> str:
-    """Configuration, structure, device kind, torch version and the training code itself."""
+def cache_key(structure: Structure | Sequence[Structure], config: TrainConfig, device: torch.device | str) -> str:
+    """Configuration, structures, device kind, thread count, torch version and the training code itself."""
     h = hashlib.sha256()
     h.update(json.dumps(config.as_dict(), sort_keys=True).encode())
-    h.update(np.ascontiguousarray(structure.coords).tobytes())
-    h.update("|".join(structure.atom_name.tolist() + structure.residue_name.tolist()).encode())
-    h.update(f"{torch.device(device).type}|{torch.__version__}".encode())
+    for s in as_list(structure):
+        h.update(np.ascontiguousarray(s.coords).tobytes())
+        h.update("|".join(s.atom_name.tolist() + s.residue_name.tolist()).encode())
+    h.update(f"{torch.device(device).type}|{torch.__version__}|{os.environ.get(THREADS_ENV, '1')}".encode())
     here = Path(__file__).parent
     for name in _CODE:
         h.update((here / name).read_bytes())
@@ -346,7 +388,7 @@ def default_cache_dir() -> Path:
 
 
 def train_cached(
-    structure: Structure,
+    structure: Structure | Sequence[Structure],
     config: TrainConfig,
     device: torch.device | str | None = None,
     cache_dir: str | Path | None = None,
