@@ -354,9 +354,11 @@ def load(out: str | Path) -> Results:
         gains += [r | key for r in rec["gain"]]
         samplings += [r | key for r in rec["sampling"]]
     runs = pl.DataFrame(metas)
-    dup = runs.group_by("arm", "seed", "budget").len().filter(pl.col("len") > 1)
-    if dup.height:
-        raise ParameterError(f"duplicate runs in {out}: {dup.rows()}")
+    if runs["budget"].n_unique() > 1:
+        raise ParameterError(f"{out} mixes budgets {sorted(runs['budget'].unique())}: keep one budget per folder")
+    dup = runs.group_by("arm", "seed").len().filter(pl.col("len") > 1)
+    if dup.height:  # file names are unique per (arm, seed); a renamed copy would be counted twice
+        raise ParameterError(f"duplicate runs in {out}: {dup.select('arm', 'seed').rows()}")
     return Results(runs, pl.DataFrame(gains), pl.DataFrame(samplings))
 
 

@@ -49,15 +49,23 @@ def chain_frame_displacements(x_from: torch.Tensor, x_to: torch.Tensor, h: Hiera
     return out
 
 
-def mobility(x: torch.Tensor, h: Hierarchy) -> dict[str, torch.Tensor]:
+def mobility(x: torch.Tensor, h: Hierarchy, superpose_chains: bool = True) -> dict[str, torch.Tensor]:
     """Per-step motion of one trajectory x (T+1, N, 3) in each chain's frame.
 
     residue: (T, R) |mean displacement of the residue's atoms|   (inter-residue motion)
     inter:   (T,)   RMS over residues of that displacement
     intra:   (T,)   RMS over atoms of (displacement - its residue's mean)
+
+    With superpose_chains=False the chain frame only removes the chain centroid's displacement
+    (no rotation): exact for trajectories without augmentation, and what closed forms describe.
     """
-    d = chain_frame_displacements(x[:-1], x[1:], h)
-    per_res = h.residue_centroids(d)  # (T, R, 3)
+    if superpose_chains:
+        d = chain_frame_displacements(x[:-1], x[1:], h)
+        per_res = h.residue_centroids(d)  # (T, R, 3)
+    else:
+        d = x[1:] - x[:-1]
+        r = h.residue_centroids(d)
+        per_res = r - h.chains_to_residues(h.chain_centroids(r))
     internal = d - h.residues_to_atoms(per_res)
     res_norm = per_res.norm(dim=-1)
     return {
@@ -192,13 +200,16 @@ def order_free_fit(
     """(order-free RMSD, own-slot share) of points x (n, 3) against target (n, 3).
 
     The residue order is ignored: rigid superposition and a one-to-one assignment of the points
-    to the target's points (Hungarian) are alternated from the identity order and from
-    `starts - 1` random orientations, keeping the best fit.  own-slot share: the fraction of
+    to the target's points (Hungarian) are alternated from the identity order, from the four
+    alignments of the principal axes and from `starts - 1` random orientations, keeping the best fit.  own-slot share: the fraction of
     points assigned to their own index in that fit (1 for a sample in the right order; about
     1/n for residues in random order)."""
     rng = np.random.default_rng(seed)
     xc, tc = x - x.mean(0), target - target.mean(0)
-    inits = [_kabsch_np(xc, tc)] + [xc @ Rotation.random(random_state=rng).as_matrix() for _ in range(starts - 1)]
+    ax, at = (np.linalg.svd(c, full_matrices=False)[2] for c in (xc, tc))
+    signs = (np.diag([a, b, c]) for a in (1, -1) for b in (1, -1) for c in (1, -1))
+    pca = [xc @ R for R in (ax.T @ f @ at for f in signs) if np.linalg.det(R) > 0]  # proper rotations only
+    inits = [_kabsch_np(xc, tc), *pca] + [xc @ Rotation.random(random_state=rng).as_matrix() for _ in range(starts - 1)]
     best = (np.inf, 0.0)
     for y in inits:
         for _ in range(iterations):

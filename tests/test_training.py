@@ -3,17 +3,15 @@
 import math
 
 import numpy as np
-import polars as pl
 import pytest
 import torch
 
-import pomodoro_core.trainer as trainer_module
-from pomodoro_core import ablation, edm
+from pomodoro_core import edm
 from pomodoro_core.denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
 from pomodoro_core.edm import ParameterError
 from pomodoro_core.geometry import kabsch, random_rigid_motion, random_rotations, rmsd
 from pomodoro_core.hierarchy import Hierarchy
-from pomodoro_core.losses import denoising_loss, level_weights
+from pomodoro_core.losses import DenoisingLoss
 from pomodoro_core.metrics import mobility, sample_report, violations
 from pomodoro_core.noise import ISOTROPIC, NoiseWeights
 from pomodoro_core.presets import get_preset
@@ -115,7 +113,7 @@ def test_mobility_ignores_rigid_motion_and_finds_the_moved_residue(crop):
 
 
 def test_model_shapes_masks_and_zero_output_at_init(crop):
-    cfg = quick(model=ModelConfig(width=16, heads=2, blocks=1, residue_features="types", noise_conditioning="per_level"))
+    cfg = quick(model=ModelConfig(width=16, heads=2, blocks=1, identity="both", noise_conditioning="per_level"))
     ctx = Context.from_structure(crop, cfg.weights)
     model = MultiscaleDenoiser(cfg.model, ctx, cfg.sigma_data)
     x = centred_coords(crop, "cpu").expand(3, -1, -1) + 5.0
@@ -130,16 +128,20 @@ def test_model_shapes_masks_and_zero_output_at_init(crop):
     assert set(ctx.masks()) == set(LEVELS) and bool(ctx.hierarchy.atom_mask.all())
 
 
-def test_effective_sigma_changes_residue_preconditioning(crop):
+@pytest.mark.parametrize("frame", ["absolute", "relative"])
+def test_level_sigma_changes_residue_preconditioning(crop, frame):
     w = NoiseWeights(8.2, 1.6, 1.3)
     ctx = Context.from_structure(crop, w)
-    assert ctx.noise_factor["atom"] == pytest.approx(1.0)
-    assert 0 < ctx.noise_factor["chain"] <= ctx.noise_factor["residue"] < 1
+    f = {lvl: float(v) for lvl, v in ctx.noise_factor[frame].items()}
+    if frame == "absolute":
+        assert f["atom"] == pytest.approx(1.0) and 0 < f["chain"] <= f["residue"] < 1
+    else:  # one chain: nothing moves relative to the complex; atoms and residues keep their own share
+        assert f["chain"] == 0.0 and 0 < f["atom"] < 1 and 0 < f["residue"] < 1
     x = centred_coords(crop, "cpu")
     raw = MultiscaleDenoiser(ModelConfig(width=16, heads=2, blocks=1), ctx, 16.0)(x, torch.tensor([10.0]), ctx)
-    eff_cfg = ModelConfig(width=16, heads=2, blocks=1, precond_sigma="effective")
+    eff_cfg = ModelConfig(width=16, heads=2, blocks=1, precond_sigma=frame)
     eff = MultiscaleDenoiser(eff_cfg, ctx, 16.0)(x, torch.tensor([10.0]), ctx)
-    s_r = ctx.noise_factor["residue"] * 10.0
+    s_r = f["residue"] * 10.0
     xr = ctx.level_coords(x)["residue"]
     assert torch.allclose(eff["residue"], edm.c_skip(s_r, 16.0) * xr, atol=1e-5)
     assert not torch.allclose(raw["residue"], eff["residue"])
@@ -150,25 +152,30 @@ def test_loss_is_zero_for_a_perfect_rotated_prediction(crop):
     x0 = centred_coords(crop, "cpu").double()
     rotated = random_rigid_motion(x0, generator=torch.Generator().manual_seed(5))
     D = ctx.level_coords(rotated)
-    bonds = torch.as_tensor(covalent_bonds(crop))
-    terms = denoising_loss(D, x0, torch.tensor([3.0]), ctx, 16.0, "raw", "sum", bonds)
+    loss = DenoisingLoss(16.0)
+    terms = loss(D, x0, torch.tensor([3.0]), ctx)
     for k in ("atom", "residue", "chain", "bond"):
         assert float(terms[k][0]) < 1e-16
     shifted = {k: v + 1.0 for k, v in D.items()}  # a rigid shift of the whole prediction is aligned away
-    terms = denoising_loss(shifted, x0, torch.tensor([3.0]), ctx, 16.0, "raw", "sum", bonds)
+    terms = loss(shifted, x0, torch.tensor([3.0]), ctx)
     assert float(terms["atom"][0]) < 1e-16
     wrong = dict(D, residue=D["residue"] + 1.0)  # but a residue level off its own atoms is penalised
-    terms = denoising_loss(wrong, x0, torch.tensor([3.0]), ctx, 16.0, "raw", "sum", bonds)
+    terms = loss(wrong, x0, torch.tensor([3.0]), ctx)
     assert float(terms["residue"][0]) == pytest.approx(3.0 * float(edm.loss_weight(3.0, 16.0)), rel=1e-6)
 
 
-def test_level_size_weighting(crop):
-    ctx = Context.from_structure(crop, ISOTROPIC)
-    assert level_weights(ctx, "sum") == {"atom": 1.0, "residue": 1.0, "chain": 1.0}
-    w = level_weights(ctx, "size")
-    assert w["residue"] == pytest.approx(crop.n_atoms / crop.n_residues) and w["chain"] == crop.n_atoms
-    with pytest.raises(ParameterError):
-        level_weights(ctx, "nope")
+def test_level_weights_scale_the_per_unit_means_and_a_noiseless_level_is_left_out(crop):
+    ctx = Context.from_structure(crop, NoiseWeights(1, 1, 1))
+    x0 = centred_coords(crop, "cpu")
+    D = {k: v + 0.5 for k, v in ctx.level_coords(x0 + 0.3 * torch.randn_like(x0)).items()}
+    sigma = torch.tensor([3.0])
+    plain = DenoisingLoss(16.0, "relative")(D, x0, sigma, ctx)
+    weighted = DenoisingLoss(16.0, "relative", (1.0, 5.0, 5.0))(D, x0, sigma, ctx)
+    assert torch.allclose(weighted["residue"], 5 * plain["residue"]) and torch.equal(weighted["atom"], plain["atom"])
+    assert float(plain["chain"][0]) == 0.0 and math.isfinite(float(plain["mse_chain"][0]))  # one chain: no chain noise
+    for bad in ((1.0, 1.0), (0.0, 0.0, 0.0), (1.0, -1.0, 1.0), (1.0, float("nan"), 1.0)):
+        with pytest.raises(ParameterError, match="level weights"):
+            DenoisingLoss(16.0, "raw", bad)
 
 
 # --------------------------------------------------------------------------- trainer
@@ -183,7 +190,7 @@ def test_training_is_deterministic_on_cpu(crop):
 
 
 def test_nan_guard_stops_and_keeps_metrics(crop, monkeypatch):
-    real = trainer_module.denoising_loss
+    real = DenoisingLoss.__call__
     calls = {"n": 0}
 
     def poisoned(*args, **kw):
@@ -193,7 +200,7 @@ def test_nan_guard_stops_and_keeps_metrics(crop, monkeypatch):
             terms["residue"] = terms["residue"] * float("nan")
         return terms
 
-    monkeypatch.setattr(trainer_module, "denoising_loss", poisoned)
+    monkeypatch.setattr(DenoisingLoss, "__call__", poisoned)
     r = train(crop, quick(steps=10), "cpu")
     assert r.status.startswith("diverged") and "step 3" in r.status and "residue" in r.status
     assert r.metrics.height == 2 and not r.completed
@@ -238,7 +245,7 @@ def test_bad_training_settings_raise_clear_errors():
 
 def test_a_short_training_run_lowers_the_loss(crop):
     cfg = TrainConfig.from_preset(
-        get_preset("boltz-2"), steps=160, batch_size=8, model=ModelConfig(width=32, heads=2, blocks=1, residue_features="types")
+        get_preset("boltz-2"), steps=160, batch_size=8, model=ModelConfig(width=32, heads=2, blocks=1, identity="both")
     )
     r = train(crop, cfg, "cpu")
     loss = r.metrics["loss"]
@@ -295,31 +302,3 @@ def test_one_step_sampler_and_bad_settings(crop):
         SamplerConfig(sigma_max=1e-4, sigma_min=1e-3)
     with pytest.raises(ParameterError, match="solver"):
         SamplerConfig(solver="rk4")
-
-
-# --------------------------------------------------------------------------- ablation
-
-
-def test_ablation_configurations_differ_as_named():
-    setups = ablation.setups({"steps": 10})
-    names = [s.name for s in setups]
-    assert len(names) == len(set(names)) == 12
-    base = setups[0]
-    for k in ablation.PITFALLS:
-        fixed = ablation.apply_fix(base, k)
-        assert (fixed.train, fixed.sampler) != (base.train, base.sampler), k
-        assert fixed.pitfalls_fixed == (k,)
-    assert setups[-2].pitfalls_fixed == tuple(ablation.PITFALLS)
-    assert all(s.train.steps == 10 for s in setups)
-    assert setups[-1].train.weights == ISOTROPIC and setups[-1].sampler.noise == "isotropic"
-
-
-def test_ablation_run_one_gives_finite_metrics(crop):
-    setup = ablation.reviewed_setup({"steps": 3, "batch_size": 2})
-    small = setup.train.with_(model=ModelConfig(width=16, heads=2, blocks=1))
-    setup = ablation.Setup(setup.name, small, setup.sampler.with_(steps=4))
-    row = ablation.run_one(setup, crop, seed=0, n_samples=2, device="cpu")
-    for k in ("rmsd", "residue_travel", "residue_travel_late", "late_residue_share", "bond_violations", "rg_ratio"):
-        assert math.isfinite(row[k]), k
-    summary = ablation.summarise(pl.DataFrame([row, dict(row, seed=1)]))
-    assert summary["seeds"][0] == 2 and summary["rmsd sd"][0] == 0.0
