@@ -3,25 +3,24 @@ import marimo
 __generated_with = "0.25.2"
 app = marimo.App(
     width="medium",
-    app_title="07 · The ablation: which fix makes residues move?",
+    app_title="07 · The ablation: which pitfall makes residues barely move?",
 )
 
 
 @app.cell
 def _():
     import argparse
-    import sys
-    from pathlib import Path
 
     import marimo as mo
     import polars as pl
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from pomodoro_core import ablation, charts
+    from pomodoro_core import ablation_report as report
+    from pomodoro_core.edm import ParameterError
     from pomodoro_core.ui import fail, key_figure, parse_args, print_table, say, table_view
 
-    ROOT = Path(__file__).resolve().parent.parent
     return (
+        ParameterError,
         ablation,
         argparse,
         charts,
@@ -29,10 +28,9 @@ def _():
         key_figure,
         mo,
         parse_args,
-        Path,
         pl,
         print_table,
-        ROOT,
+        report,
         say,
         table_view,
     )
@@ -41,108 +39,189 @@ def _():
 @app.cell
 def _(mo):
     mo.md(r"""
-    # 07 · The ablation: the design as reviewed, each fix alone, v0.9.1's σ, all fixes, an isotropic baseline
+    # 07 · The ablation as a designed experiment
 
-    Every configuration trains the same small multiscale denoiser on the same crop (a single-structure overfit run at the
-    default budget), for several seeds, and samples 4 structures from each run. The numbers come from the results file
-    written by `python -m pomodoro_core.ablation` (command below); this page only reads and summarises it, so it renders
-    at once. *Late residue travel* is how far residues move relative to their chain, summed over the sampling steps taken at
-    σ̂ ≤ σ_data: the phase where "residues barely move" would show.
+    The question: which of the review's pitfalls makes residues barely move, and which fix helps? One small multiscale
+    denoiser is trained per arm and seed on six crops together (four single-chain, two multi-chain, padded batches), then
+    measured the same way in every arm: the same σ grid and noise draws for the **denoising gain**
+    E|D − x0|² / E|x_noisy − x0|² (0 = perfect, 1 = leaves the noise in place; residues are read relative to their chain),
+    and the same sampler seed for the sampled structures. Late residue travel is divided by what a **perfect denoiser**
+    travels under the same sampler and noise. This page reads the runs written by `python -m pomodoro_core.ablation`.
     """)
     return
 
 
 @app.cell
-def _(ROOT, argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Ablation summary")
-    _p.add_argument("--results", default=str(ROOT / "results" / "ablation.csv"), help="CSV written by pomodoro_core.ablation")
+def _(argparse, parse_args):
+    _p = argparse.ArgumentParser(description="Ablation: designed experiment, effects and verdicts")
+    _p.add_argument("--results", default="results/ablation", help="folder written by python -m pomodoro_core.ablation --out")
+    _p.add_argument("--response", default="log_gain_residue", help="response for the training effects chart")
     args = parse_args(_p)
     return (args,)
 
 
 @app.cell
-def _(Path, args, fail, pl):
-    _path = Path(args.results)
-    if not _path.exists():
-        fail(f"no ablation results at {_path}; produce them with: python -m pomodoro_core.ablation --seeds 0 1 2 --out {_path}")
+def _(ParameterError, ablation, args, fail, report):
     try:
-        runs = pl.read_csv(_path)
-    except Exception as exc:  # a broken file gets a message, not a traceback
-        fail(f"cannot read ablation results {_path}: {exc}")
-    _missing = {"config", "structure", "seed", "rmsd", "status"} - set(runs.columns)
-    if _missing:
-        fail(f"{_path} is not an ablation results file (missing columns: {', '.join(sorted(_missing))})")
-    return (runs,)
+        results = ablation.load(args.results)
+    except ParameterError as _exc:
+        fail(str(_exc))
+    if args.response not in report.RESPONSES:
+        fail(f"--response must be one of {', '.join(report.RESPONSES)} (got {args.response!r})")
+    resp = report.responses(results)
+    return resp, results
 
 
 @app.cell
-def _(ablation, mo, print_table, runs, table_view):
-    summary = ablation.summarise(runs)
-    _failed = runs.filter(runs["status"] != "completed")
-    _budget = runs["train_steps_budget"].unique().to_list() if "train_steps_budget" in runs.columns else ["?"]
-    _device = runs["device"].unique().to_list() if "device" in runs.columns else ["?"]
-    _seeds = sorted(runs["seed"].unique().to_list())
-    command = (
-        "OMP_NUM_THREADS=1 python -m pomodoro_core.ablation --seeds "
-        + " ".join(str(s) for s in _seeds)
-        + (f" --steps {_budget[0]}" if len(_budget) == 1 else "")
-        + " --out results/ablation.csv"
+def _(ParameterError, fail, report, resp, results):
+    try:
+        main = report.training_effects(resp)
+        loo = report.leave_one_out(resp)
+        ident = report.identity_effects(resp)
+        samp = report.sampler_effects(results, "rmsd")
+    except ParameterError as _exc:
+        fail(f"the runs do not make a complete design yet: {_exc}")
+    verdict = report.verdicts(main, loo, ident, samp)
+    return ident, loo, main, samp, verdict
+
+
+@app.cell
+def _(key_figure, main, mo, results, say, verdict):
+    _meta = results.runs
+    _text = "\n".join(f"- {line}" for line in verdict)
+    say("\n## Verdicts (paired 95 % intervals, primary response ln residue gain)\n" + _text)
+    for _r in main.head(8).iter_rows(named=True):
+        key_figure(f"training effect on ln residue gain | {_r['term']}", _r["effect"])
+    mo.callout(
+        mo.md(
+            f"""## Verdict
+    {_meta.height} runs (budget **{_meta["budget"][0]}**, seeds {sorted(_meta["seed"].unique().to_list())},
+    {_meta["threads"][0]} thread per process, {_meta["device"][0]}, torch {_meta["torch"][0]}).
+    An effect is *clear* when its 95 % interval excludes 0; gain ratios below 1 mean the fix denoises better.
+
+    {_text}"""
+        ),
+        kind="info",
     )
-    print_table("ablation: mean and sd over seeds", summary)
+    return
+
+
+@app.cell
+def _(ablation, mo, pl, table_view):
+    _factors = pl.DataFrame(
+        [{"factor": f.key, "pitfall": f.pitfall, "− (as reviewed)": f.low, "+ (the fix)": f.high} for f in ablation.TRAINING_FACTORS]
+    )
+    _sampler = pl.DataFrame(
+        [{"factor": f.key, "pitfall": f.pitfall or "—", "−": f.low, "+": f.high} for f in ablation.SAMPLER_FACTORS]
+    )
     mo.vstack(
         [
             mo.md(
-                f"""## Mean ± sd over seeds
-    {runs.height} runs: {summary.height} configuration × crop cells, seeds {_seeds}, training budget {_budget} steps,
-    device {_device}. {_failed.height} run(s) stopped early. Reproduce (resumes a partial file) with
-
-    ```
-    {command}
-    ```"""
+                """## The design
+    **Base:** pomodoro v0.9.0 as reviewed, plus residue identity on the atoms (see the next section). **Training factors**
+    in a 2^(8−4) fractional factorial of resolution IV (16 arms; generators E = ABC, F = ABD, G = ACD, H = BCD): main
+    effects are free of two-factor interactions, and each two-factor interaction is estimated together with three
+    others (its alias chain). Fix 3 means one noise kind in training *and* sampling; with isotropic noise the weights of
+    fix 1 have nothing to act on, so `weights × isotropic` is a real interaction (in its chain). Fix 6 shifts each
+    track's c_noise input by ln(σ_l/σ)/4: for one structure a reparametrisation of that track's own noise embedding, so it
+    can only matter here because six structures with different σ_l/σ are trained together."""
             ),
-            table_view(summary, page_size=30),
-        ]
-    )
-    return command, summary
-
-
-@app.cell
-def _(charts, mo, summary):
-    mo.vstack(
-        [
-            mo.md("## Final RMSD to the training structure"),
-            mo.ui.altair_chart(charts.ablation_chart(summary, "rmsd", "final RMSD (Å), mean ± sd over seeds")),
-            mo.md("## Late residue travel relative to the chain"),
-            mo.ui.altair_chart(charts.ablation_chart(summary, "residue_travel_late", "late residue travel (Å)")),
-            mo.md("## Fraction of bonds more than 0.2 Å off"),
-            mo.ui.altair_chart(charts.ablation_chart(summary, "bond_violations", "bond violations (fraction)")),
+            table_view(_factors),
+            mo.md(
+                "**Sampler factors** in a 2^(5−1) design of resolution V (E = −ABCD; setting 0 is the reviewed sampler), "
+                "crossed on every trained model with common random numbers:"
+            ),
+            table_view(_sampler),
         ]
     )
     return
 
 
 @app.cell
-def _(ablation, command, key_figure, mo, pl, print_table, say, summary, table_view):
-    effects = ablation.fix_effects(summary)
-    print_table("change in mean RMSD against the reviewed design", effects)
-    _lines = []
-    for (_s,), _e in effects.group_by(["structure"], maintain_order=True):
-        _ref = float(_e["ref"][0])
-        _help = _e.filter(pl.col("clear") & (pl.col("change") < 0)).sort("change")
-        _hurt = _e.filter(pl.col("clear") & (pl.col("change") > 0)).sort("change", descending=True)
-        _fmt = lambda f: ", ".join(f"{r['config']} ({r['change']:+.2f} Å)" for r in f.iter_rows(named=True)) or "none"  # noqa: E731
-        _lines.append(
-            f"- **{_s}** (reviewed: {_ref:.2f} Å). Clearly better (change beyond 2 standard errors): {_fmt(_help)}. "
-            f"Clearly worse: {_fmt(_hurt)}."
-        )
-        key_figure(f"ablation {_s} | as reviewed | RMSD (Å)", _ref)
-        for _r in _e.filter(pl.col("config").str.starts_with("all") | pl.col("config").str.starts_with("isotropic")).iter_rows(
-            named=True
-        ):
-            key_figure(f"ablation {_s} | {_r['config']} | RMSD (Å)", _r["rmsd mean"])
-    _text = "## What the numbers implicate\n" + "\n".join(_lines) + f"\n\nReproduce: `{command}`"
-    say("\n" + _text)
-    mo.vstack([table_view(effects, page_size=30), mo.callout(mo.md(_text), kind="info")])
+def _(ident, mo, print_table, report, table_view):
+    print_table("identity: paired differences against the reviewed model without identity", ident)
+    mo.vstack(
+        [
+            mo.md(
+                f"""## Identity: the factor the review missed
+    The reviewed inputs (atom names on the atoms, zeros on the residue and chain tracks, no sequence position) make
+    every residue look alike: the network is equivariant to permuting residues of the same composition, so it cannot
+    learn where *this* residue goes and leaves residues where the noise put them. Below: the reviewed model plus identity
+    on the atoms, or on the residue track only (fix 7 proper), minus the reviewed model without it, paired by seed and
+    structure. If pomodoro should produce a *given sequence's* structure, this is a defect; if it is an unconditional
+    generator, RMSD in a fixed residue order is the wrong yardstick, and the order-free RMSD and the own-slot share are
+    the ones to read. Responses: {", ".join(f"`{k}` {v}" for k, v in report.RESPONSES.items())}."""
+            ),
+            table_view(ident),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(args, charts, main, mo, print_table, report, resp, table_view):
+    _chosen = main if args.response == report.PRIMARY else report.training_effects(resp, args.response)
+    print_table(f"training effects on {args.response}", _chosen)
+    mo.vstack(
+        [
+            mo.md(f"## Training effects on {report.RESPONSES[args.response]} (+ minus −, paired 95 % intervals)"),
+            mo.ui.altair_chart(charts.effects_chart(_chosen, f"effect on {report.RESPONSES[args.response]}")),
+            table_view(_chosen),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(charts, loo, mo, print_table, table_view):
+    print_table("leave one out of all fixes", loo)
+    mo.vstack(
+        [
+            mo.md("## Leave one out of “all fixes” (all fixes but k, minus all fixes; ln residue gain)"),
+            mo.ui.altair_chart(charts.effects_chart(loo, "change in ln residue gain when the fix is left out")),
+            table_view(loo),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(charts, mo, print_table, samp, table_view):
+    _main = samp.filter(~samp["term"].str.contains("×"))
+    print_table("sampler effects on final RMSD (Å)", samp)
+    mo.vstack(
+        [
+            mo.md(
+                "## Sampler effects on final RMSD (Å), within each trained model\n"
+                "For models trained with isotropic noise, `init` changes nothing (their training kind is isotropic)."
+            ),
+            mo.ui.altair_chart(charts.effects_chart(_main, "effect on final RMSD (Å)", group="models")),
+            table_view(samp, page_size=32),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(mo, print_table, report, resp, table_view):
+    _arms = report.arm_table(resp)
+    print_table("every arm: mean over seeds and structures (reviewed sampler)", _arms)
+    mo.vstack([mo.md("## Every arm (mean over seeds and structures; reviewed sampler)"), table_view(_arms, page_size=30)])
+    return
+
+
+@app.cell
+def _(mo, results, table_view):
+    _cmd = results.runs.select("arm", "seed", "status", "final_loss", "train_seconds", "command").sort("arm", "seed")
+    mo.vstack(
+        [
+            mo.md(
+                "## Reproduce\nEach row's command reproduces its file bit for bit on CPU (one thread per process, "
+                "any core count); the whole design: `python -m pomodoro_core.ablation --budget cpu --seeds 0 1 --out results/ablation`."
+            ),
+            table_view(_cmd, page_size=10),
+        ]
+    )
     return
 
 

@@ -305,23 +305,14 @@ def level_probe_chart(probe: pl.DataFrame, value: str, title: str, log_y: bool =
     )
 
 
-def ablation_chart(summary: pl.DataFrame, metric: str = "rmsd", title: str = "final RMSD to the target (Å)") -> alt.Chart:
-    """Mean ± sd over seeds per configuration, one panel row per structure."""
-    frame = summary.with_columns(
-        lo=pl.col(f"{metric} mean") - pl.col(f"{metric} sd").fill_null(0),
-        hi=pl.col(f"{metric} mean") + pl.col(f"{metric} sd").fill_null(0),
-    )
-    order = frame["config"].unique(maintain_order=True).to_list()
-    base = alt.Chart(frame).encode(y=alt.Y("config:N", sort=order, title=None))
-    bars = base.mark_bar().encode(
-        x=alt.X(f"{metric} mean:Q", title=title),
-        color=alt.Color("structure:N", legend=None),
-        tooltip=[
-            "config",
-            "structure",
-            alt.Tooltip(f"{metric} mean:Q", format=".3f"),
-            alt.Tooltip(f"{metric} sd:Q", format=".3f"),
-        ],
-    )
-    err = base.mark_rule().encode(x="lo:Q", x2="hi:Q")
-    return (bars + err).properties(width=330, height=22 * len(order)).facet(column=alt.Column("structure:N", title=None))
+def effects_chart(effects: pl.DataFrame, title: str, group: str | None = None) -> alt.Chart:
+    """Paired effect estimates with their 95 % intervals, one row per term; a rule at 0 (no effect)."""
+    order = effects["term"].unique(maintain_order=True).to_list()
+    base = alt.Chart(effects).encode(y=alt.Y("term:N", sort=order, title=None))
+    color = alt.Color(f"{group}:N", title=None, legend=alt.Legend(orient="bottom")) if group else alt.value("#1f77b4")
+    tip = ["term", alt.Tooltip("effect:Q", format="+.3f"), alt.Tooltip("ci_low:Q", format="+.3f"),
+           alt.Tooltip("ci_high:Q", format="+.3f"), "blocks:Q"]  # fmt: skip
+    err = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=title), x2="ci_high:Q", color=color)
+    dots = base.mark_circle(size=60).encode(x="effect:Q", color=color, tooltip=tip + ([group] if group else []))
+    zero = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="grey").encode(x="x:Q")
+    return (err + dots + zero).properties(width=460, height=24 * len(order))

@@ -1,0 +1,130 @@
+"""The ablation's arms, its quick design end to end (what CI runs), resume, reproducible rows, safe tables."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pomodoro_core import ablation
+from pomodoro_core import ablation_report as report
+from pomodoro_core.edm import ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMING = ("seconds", "train_seconds", "command")  # wall time, and the --out folder named in the command
+
+
+def cli(*args, env=None, prefix=()):
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "pomodoro_core.ablation", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+
+
+def test_arms_are_the_design_plus_named_extras():
+    arms = ablation.arms()
+    names = [a.name for a in arms]
+    assert len(names) == len(set(names)) == 16 + 2 + 8
+    design = ablation.training_design()
+    budget = ablation.BUDGETS["quick"]
+    base = arms[0].train_config(budget, 0)
+    for a in arms[:16]:
+        assert a.levels == {k: design.row(a.design_arm, named=True)[k] for k in a.levels}
+    for f in ablation.TRAINING_FACTORS:  # each fix alone changes the configuration
+        one = ablation.Arm("one", {g.key: (1 if g is f else -1) for g in ablation.TRAINING_FACTORS})
+        assert one.train_config(budget, 0) != base, f.key
+        loo = ablation.arm_by_name(f"all fixes but {f.key}")
+        assert sum(v < 0 for v in loo.levels.values()) == 1 and loo.levels[f.key] == -1
+    s0 = arms[0].sampler_config(0, budget)
+    assert s0 == ablation.SamplerConfig.from_preset(ablation.get_preset("pomodoro-v0.9.0"), steps=budget.sampler_steps)
+    for k in range(1, 16):
+        assert arms[0].sampler_config(k, budget) != s0
+    assert ablation.arm_by_name("as reviewed (no identity)").identity == "none"
+
+
+@pytest.fixture(scope="module")
+def quick_design(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ablation")
+    res = cli("--budget", "quick", "--seeds", "0", "1", "--workers", "2", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_quick_design_runs_end_to_end_and_resumes(quick_design):
+    files = list((quick_design / "runs").glob("*.json"))
+    assert len(files) == 2 * len(ablation.arms())
+    again = cli("--budget", "quick", "--seeds", "0", "1", "--workers", "1", "--out", str(quick_design))
+    assert again.returncode == 0 and "0 runs to do" in again.stderr
+    res = ablation.load(quick_design)
+    assert res.runs.height == 52 and set(res.runs["threads"]) == {1}
+    resp = report.responses(res)
+    main = report.training_effects(resp)
+    assert main.height == 8 + 7 and main["effect"].is_finite().all()
+    samp = report.sampler_effects(res, "rmsd")
+    assert set(samp["models"]) == {"multiscale-trained", "isotropic-trained"}
+    ident = report.identity_effects(resp)
+    loo = report.leave_one_out(resp)
+    lines = report.verdicts(main, loo, ident, samp)
+    assert any(line.startswith("Identity") for line in lines) and sum("Pitfall" in line for line in lines) >= 8
+
+
+def _strip(path: Path) -> dict:
+    rec = json.loads(path.read_text())
+    for k in TIMING:
+        rec["meta"].pop(k, None)
+    return rec
+
+
+@pytest.mark.skipif(shutil.which("taskset") is None, reason="taskset (util-linux) is not installed")
+def test_a_row_reproduces_bit_for_bit_on_another_core_count(quick_design, tmp_path):
+    """The recorded command, run pinned to one core, gives the file the two-worker run wrote."""
+    arm = ablation.arm_by_name("design: all fixes")
+    src = ablation.run_file(quick_design, arm, 1)
+    cmd = json.loads(src.read_text())["meta"]["command"].split()
+    args = [a.strip("'") for a in cmd[3:]]
+    args = args[: args.index("--only") + 1] + [arm.name] + ["--out", str(tmp_path)]
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    res = cli(*args, "--workers", "1", env=env, prefix=("taskset", "-c", "0"))
+    assert res.returncode == 0, res.stderr
+    assert _strip(ablation.run_file(tmp_path, arm, 1)) == _strip(src)
+
+
+def test_broken_or_mixed_tables_are_refused_with_one_line(quick_design, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(quick_design / "runs", runs)
+    victim = sorted(runs.glob("*.json"))[0]
+    victim.write_text(victim.read_text()[:100])  # cut off mid-file
+    with pytest.raises(ParameterError, match="not a complete ablation run"):
+        ablation.load(tmp_path)
+    victim.unlink()
+    rec = json.loads(sorted(runs.glob("*.json"))[0].read_text())
+    rec["meta"]["budget"] = "cpu"
+    (runs / "other.json").write_text(json.dumps(rec))
+    with pytest.raises(ParameterError, match="mixes budgets"):
+        ablation.load(tmp_path)
+    with pytest.raises(ParameterError, match="no ablation runs"):
+        ablation.load(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--workers", "0"], "--workers"),
+        (["--only", "no such arm"], "no arm named"),
+        (["--seeds", "-1"], "seeds"),
+        (["--budget", "huge"], "invalid choice"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    res = cli(*args, "--out", str(tmp_path))
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_record_is_written_atomically(tmp_path):
+    path = tmp_path / "runs" / "x.json"
+    ablation.write_record(path, {"meta": {"arm": "a", "seed": 0}, "gain": [], "sampling": []})
+    assert json.loads(path.read_text())["meta"]["arm"] == "a"
+    assert not list(path.parent.glob("*.tmp"))
