@@ -10,13 +10,11 @@ app = marimo.App(
 @app.cell
 def _():
     import argparse
-    import sys
-    from pathlib import Path
 
     import marimo as mo
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import ablation, charts, metrics
+    from pomodoro_core import ablation, charts, evaluation, metrics
+    from pomodoro_core.denoiser import IDENTITIES
     from pomodoro_core.noise import NoiseWeights
     from pomodoro_core.presets import get_preset
     from pomodoro_core.sampler import SOLVERS, sample_trajectory
@@ -24,10 +22,14 @@ def _():
     from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
 
     return (
+        IDENTITIES,
+        NoiseWeights,
+        SOLVERS,
         ablation,
         argparse,
         charts,
         default_budget,
+        evaluation,
         fail,
         get_preset,
         guarded,
@@ -35,12 +37,10 @@ def _():
         metrics,
         metrics_long,
         mo,
-        NoiseWeights,
         parse_args,
         print_table,
         sample_trajectory,
         say,
-        SOLVERS,
         table_view,
         train_with_progress,
     )
@@ -64,7 +64,7 @@ def _(mo):
 
 
 @app.cell
-def _(SOLVERS, ablation, argparse, get_preset, parse_args):
+def _(IDENTITIES, SOLVERS, ablation, argparse, get_preset, parse_args):
     _v090 = get_preset("pomodoro-v0.9.0")
     _p = argparse.ArgumentParser(description="Training run and sampling trajectories")
     _p.add_argument("--w-c", type=float, default=_v090.weights.w_c)
@@ -75,8 +75,9 @@ def _(SOLVERS, ablation, argparse, get_preset, parse_args):
     _p.add_argument("--sigma-max", type=float, default=_v090.sigma_max, help="σ_max (times σ_data)")
     _p.add_argument("--sampler-steps", type=int, default=_v090.steps)
     _p.add_argument("--solver", default="euler", choices=SOLVERS)
-    _p.add_argument("--fix", type=int, nargs="*", default=[], choices=[2, 3, 4, 5, 6, 7], help="switch-type fixes to turn on")
-    _p.add_argument("--structure", default=ablation.STRUCTURE_NAMES[0], choices=ablation.STRUCTURE_NAMES)
+    _p.add_argument("--fix", type=int, nargs="*", default=[], choices=[2, 3, 4, 5, 6], help="switch-type fixes to turn on")
+    _p.add_argument("--identity", default="none", choices=IDENTITIES, help="residue identity: none as reviewed; residue = fix 7")
+    _p.add_argument("--structure", default=ablation.NOTEBOOK_CROPS[0], choices=ablation.NOTEBOOK_CROPS)
     _p.add_argument("--steps", type=int, default=None, help="training steps (default: the default budget)")
     _p.add_argument("--batch-size", type=int, default=None)
     _p.add_argument("--samples", type=int, default=4)
@@ -88,9 +89,10 @@ def _(SOLVERS, ablation, argparse, get_preset, parse_args):
 
 
 @app.cell
-def _(SOLVERS, ablation, args, default_budget, mo):
+def _(IDENTITIES, SOLVERS, ablation, args, default_budget, mo):
     budget = default_budget()
-    _switch = lambda k, text: mo.ui.switch(value=k in args.fix, label=f"fix {k}: {text}")  # noqa: E731
+    _fix = {int(f.pitfall): f.high for f in ablation.TRAINING_FACTORS if f.pitfall in "23456"}
+    _switch = lambda k: mo.ui.switch(value=k in args.fix, label=f"fix {k}: {_fix[k]}")  # noqa: E731
     form = (
         mo.md(
             """
@@ -98,7 +100,7 @@ def _(SOLVERS, ablation, args, default_budget, mo):
 
             **Sampler** {sampler_steps} {solver} **Run** {structure} {steps} {seed}
 
-            **Fixes** {f2} {f3} {f4} {f5} {f6} {f7}
+            **Fixes** {f2} {f3} {f4} {f5} {f6} **Identity** {identity}
             """
         )
         .batch(
@@ -110,15 +112,15 @@ def _(SOLVERS, ablation, args, default_budget, mo):
             sigma_max=mo.ui.number(value=args.sigma_max, step=1.0, label="σ_max (× σ_data)"),
             sampler_steps=mo.ui.number(value=args.sampler_steps, step=1, label="sampling steps"),
             solver=mo.ui.dropdown(SOLVERS, value=args.solver, label="solver"),
-            structure=mo.ui.dropdown(ablation.STRUCTURE_NAMES, value=args.structure, label="crop"),
+            structure=mo.ui.dropdown(ablation.NOTEBOOK_CROPS, value=args.structure, label="crop"),
             steps=mo.ui.number(value=budget["steps"] if args.steps is None else args.steps, step=100, label="training steps"),
             seed=mo.ui.number(value=args.seed, step=1, label="seed"),
-            f2=_switch(2, ablation.PITFALLS[2]),
-            f3=_switch(3, ablation.PITFALLS[3]),
-            f4=_switch(4, ablation.PITFALLS[4]),
-            f5=_switch(5, ablation.PITFALLS[5]),
-            f6=_switch(6, ablation.PITFALLS[6]),
-            f7=_switch(7, ablation.PITFALLS[7]),
+            f2=_switch(2),
+            f3=_switch(3),
+            f4=_switch(4),
+            f5=_switch(5),
+            f6=_switch(6),
+            identity=mo.ui.dropdown(IDENTITIES, value=args.identity, label="residue identity (fix 7: residue)"),
         )
         .form(submit_button_label="Train and sample", bordered=True)
     )
@@ -140,7 +142,8 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
         "structure": args.structure,
         "steps": budget["steps"] if args.steps is None else args.steps,
         "seed": args.seed,
-        **{f"f{k}": k in args.fix for k in range(2, 8)},
+        "identity": args.identity,
+        **{f"f{k}": k in args.fix for k in range(2, 7)},
     }
     for _name in ("steps", "sampler_steps"):
         if _v[_name] is None or _v[_name] < 1 or int(_v[_name]) != _v[_name]:
@@ -148,10 +151,12 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
     if args.samples < 1:
         fail(f"--samples must be >= 1 (got {args.samples})")
     weights = guarded(NoiseWeights, _v["w_c"], _v["w_r"], _v["w_a"])
-    fixes = tuple(k for k in range(2, 8) if _v[f"f{k}"])
-    _budget = {"steps": int(_v["steps"]), "batch_size": args.batch_size or budget["batch_size"]}
-    setup = guarded(
-        ablation.custom_setup,
+    if args.batch_size is not None and args.batch_size < 1:
+        fail(f"--batch-size must be >= 1 (got {args.batch_size})")
+    fixes = tuple(k for k in range(2, 7) if _v[f"f{k}"])
+    run_budget = {"steps": int(_v["steps"]), "batch_size": args.batch_size or budget["batch_size"]}
+    _t, sampler_config = guarded(
+        ablation.custom_configs,
         weights,
         _v["p_mean"],
         _v["p_std"],
@@ -159,12 +164,12 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
         int(_v["sampler_steps"]),
         fixes,
         _v["solver"],
-        _budget,
+        _v["identity"],
+        **run_budget,
     )
-    train_config = guarded(setup.train.with_, seed=int(_v["seed"]))
+    train_config = guarded(_t.with_, seed=int(_v["seed"]))
     structure = guarded(ablation.crop, _v["structure"])
-    run_budget = _budget
-    return fixes, run_budget, setup, structure, train_config, weights
+    return fixes, run_budget, sampler_config, structure, train_config
 
 
 @app.cell
@@ -206,9 +211,9 @@ def _(charts, metrics_long, mo, result):
 
 
 @app.cell
-def _(args, metrics, result, sample_trajectory, setup, structure):
+def _(args, metrics, result, sample_trajectory, sampler_config, structure):
     traj = sample_trajectory(
-        result.denoiser(), result.ctx.hierarchy, result.config.weights, setup.sampler, args.samples, args.seed
+        result.denoiser(), result.ctx.hierarchy, result.config.weights, sampler_config, args.samples, args.seed
     )
     frames = metrics.trajectory_frames(traj, structure)
     report = metrics.sample_report(traj.final, structure)
@@ -286,24 +291,40 @@ def _(charts, metrics, mo, print_table, report, structure, table_view, traj):
 
 
 @app.cell
-def _(ablation, args, metrics, mo, run_budget, sample_trajectory, say, structure, train_with_progress):
+def _(
+    ablation,
+    args,
+    evaluation,
+    mo,
+    run_budget,
+    sampler_config,
+    say,
+    structure,
+    train_config,
+    train_with_progress,
+):
     gate, _view = None, mo.md("*Sanity gate skipped (`--no-gate`).*")
     if not args.no_gate:
-        _base = ablation.baseline_setup(run_budget)
-        _res, _ = train_with_progress(structure, _base.train.with_(seed=args.seed), "gate: isotropic baseline", not args.no_cache)
-        _t = sample_trajectory(_res.denoiser(), _res.ctx.hierarchy, _res.config.weights, _base.sampler, args.samples, args.seed)
-        _r = metrics.sample_report(_t.final, structure)
-        gate = {"rmsd": float(_r["rmsd"].mean()), "best": float(_r["rmsd"].min()), "steps": _res.metrics.height}
+        _base = ablation.one_factor_configs(**run_budget)[ablation.BASE_NAME]
+        _bt = _base[0].with_(seed=args.seed)
+        _res, _ = train_with_progress(structure, _bt, "gate: the design's base", not args.no_cache)
+        gate = evaluation.run_outcome(_res, structure, sampler_config, args.samples, args.seed)
+        _diff = ablation.differences((_bt, sampler_config), (train_config, sampler_config))
+        gate["differences"] = _diff
         _ok = gate["rmsd"] < 2.0
         _text = (
-            f"**Sanity gate {'met' if _ok else 'NOT met'}:** the isotropic baseline ({_base.name}, no augmentation, "
-            f"{gate['steps']} training steps) samples {structure.name} back to a mean RMSD of **{gate['rmsd']:.2f} Å** "
-            f"(best {gate['best']:.2f} Å) over {args.samples} samples; the gate asks for < 2 Å. "
+            f"**Sanity gate {'met' if _ok else 'NOT met'}:** the design's base (pomodoro v0.9.0 as reviewed plus residue "
+            f"identity on the atoms; same crop, budget, seed and sampler) samples {structure.name} back to a mean RMSD of "
+            f"**{gate['rmsd']:.2f} Å** ({gate['own_slot']:.0%} of residues in their own slot; late residue travel "
+            f"{gate['late_travel_ratio']:.2f}× a perfect denoiser's); the gate asks for < 2 Å. "
             + (
-                "The model and trainer can learn this structure, so the failures above are the design's."
+                "The model and trainer can learn this structure. "
                 if _ok
-                else "At this budget the comparison above says little about the design: train longer."
+                else "At this budget the comparison below says little about the design: train longer. "
             )
+            + "This run differs from the base in: "
+            + ("; ".join(_diff) if _diff else "nothing (it is the base)")
+            + "."
         )
         say("\n" + _text.replace("**", ""))
         _view = mo.callout(mo.md(_text), kind="success" if _ok else "danger")
@@ -312,31 +333,54 @@ def _(ablation, args, metrics, mo, run_budget, sample_trajectory, say, structure
 
 
 @app.cell
-def _(fixes, frames, gate, key_figure, metrics, mo, report, result, say, setup, structure):
-    _tr = metrics.travel_summary(frames, setup.sampler.sigma_data)
+def _(
+    args,
+    evaluation,
+    fixes,
+    gate,
+    key_figure,
+    mo,
+    report,
+    result,
+    sampler_config,
+    say,
+    structure,
+    train_config,
+):
+    _o = evaluation.run_outcome(result, structure, sampler_config, args.samples, args.seed)
     _rmsd, _sd = float(report["rmsd"].mean()), float(report["rmsd"].std() or 0.0)
-    _fixes = ", ".join(str(k) for k in fixes) or "none"
+    _w = train_config.weights
     _vs = (
-        f" The isotropic baseline reaches {gate['rmsd']:.2f} Å on the same crop and budget, so this setting is "
-        f"{_rmsd / gate['rmsd']:.1f}× worse."
+        f" The design's base reaches {gate['rmsd']:.2f} Å on the same crop, budget, seed and sampler "
+        f"(differences: {'; '.join(gate['differences']) or 'none'})."
         if gate
         else ""
     )
+    _id = (
+        "This run has **no residue identity** (as reviewed): every residue looks alike to the network, which therefore "
+        "cannot say where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
+        "and the own-slot share: if the samples are compact but residues sit in random slots, that is the cause. "
+        if train_config.model.identity == "none"
+        else ""
+    )
     _text = f"""## What this run says
-    - Setting: weights {setup.train.weights.w_c:g}/{setup.train.weights.w_r:g}/{setup.train.weights.w_a:g}, P_mean {setup.train.P_mean:g},
-      P_std {setup.train.P_std:g}, σ_max {setup.sampler.sigma_max:g} × σ_data, switch fixes on: {_fixes}; status: {result.status}.
-    - Final RMSD to the training structure: **{_rmsd:.2f} ± {_sd:.2f} Å** (mean ± sd over {report.height} samples).{_vs}
-    - In the late phase of sampling (steps at σ̂ ≤ σ_data = {setup.sampler.sigma_data:g} Å) residues travel
-      **{_tr["residue_travel_late"]:.2f} Å** relative to their chain (sum of per-step RMS) and atoms
-      **{_tr["atom_travel_late"]:.2f} Å** relative to their residue: residue motion is {_tr["late_residue_share"]:.0%} of it.
-      Over the whole trajectory, from the initial noise on: {_tr["residue_travel"]:.0f} Å and {_tr["atom_travel"]:.0f} Å.
-    - Mean Rg of the samples is {float(report["rg_ratio"].mean()):.2f}× the target's; {float(report["bond_violations"].mean()):.0%} of bonds
-      are more than 0.2 Å off and {float(report["ca_ca_violations"].mean()):.0%} of CA–CA distances are outside 3.8 ± 0.25 Å."""
+    - Setting: weights {_w.w_c:g}/{_w.w_r:g}/{_w.w_a:g}, P_mean {train_config.P_mean:g}, P_std {train_config.P_std:g},
+      σ_max {sampler_config.sigma_max:g} × σ_data, fixes on: {", ".join(map(str, fixes)) or "none"}, identity
+      {train_config.model.identity}; status: {result.status}.
+    - Final RMSD to the training structure **{_rmsd:.2f} ± {_sd:.2f} Å** (mean ± sd over {report.height} samples);
+      order-free CA RMSD **{_o["order_free_rmsd"]:.2f} Å**; **{_o["own_slot"]:.0%}** of residues end in their own
+      sequence slot.{_vs}
+    - Late phase (steps at σ̂ ≤ σ_data = {sampler_config.sigma_data:g} Å): residues travel **{_o["late_travel"]:.2f} Å**
+      relative to their chain, **{_o["late_travel_ratio"]:.2f}×** what a perfect denoiser travels from the same noise with the
+      same sampler ({_o["late_travel_perfect"]:.2f} Å). Below 1: residues move less than they must to reach the structure.
+    - {_id}Mean Rg {_o["rg_ratio"]:.2f}× the target's; {_o["bond_violations"]:.0%} of bonds off by > 0.2 Å,
+      {_o["ca_ca_violations"]:.0%} of CA–CA distances outside 3.8 ± 0.25 Å."""
     say("\n" + _text)
     key_figure(f"final RMSD (Å), {structure.name}", _rmsd)
-    key_figure("late-phase residue travel in chain frame (Å)", _tr["residue_travel_late"])
+    key_figure("late residue travel / perfect denoiser's", _o["late_travel_ratio"])
+    key_figure("own-slot share of residues", _o["own_slot"])
     if gate:
-        key_figure("sanity gate: isotropic baseline RMSD (Å)", gate["rmsd"])
+        key_figure("sanity gate: the design's base RMSD (Å)", gate["rmsd"])
     mo.callout(mo.md(_text), kind="info")
     return
 

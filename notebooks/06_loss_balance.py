@@ -60,10 +60,10 @@ def _(mo):
 
 @app.cell
 def _(ablation, argparse, parse_args):
-    _names = [s.name for s in ablation.setups()]
+    _names = list(ablation.one_factor_configs(1, 1))
     _p = argparse.ArgumentParser(description="Loss balance between levels (pitfalls 5, 6, 7)")
-    _p.add_argument("--compare", default=_names[5], choices=_names, help="configuration to set next to the reviewed one")
-    _p.add_argument("--structure", default=ablation.STRUCTURE_NAMES[1], choices=ablation.STRUCTURE_NAMES)
+    _p.add_argument("--compare", default=_names[6], choices=_names, help="configuration to set next to the reviewed one")
+    _p.add_argument("--structure", default=ablation.NOTEBOOK_CROPS[1], choices=ablation.NOTEBOOK_CROPS)
     _p.add_argument("--steps", type=int, default=None, help="training steps (default: the default budget)")
     _p.add_argument("--probe-every", type=int, default=25, help="per-level gradient norms every k training steps")
     _p.add_argument("--probe-batch", type=int, default=8, help="noise draws per σ in the probe")
@@ -79,8 +79,8 @@ def _(ablation, args, default_budget, mo):
     form = (
         mo.md("{compare} {structure} {steps} {seed}")
         .batch(
-            compare=mo.ui.dropdown([s.name for s in ablation.setups()], value=args.compare, label="compare with"),
-            structure=mo.ui.dropdown(ablation.STRUCTURE_NAMES, value=args.structure, label="crop"),
+            compare=mo.ui.dropdown(list(ablation.one_factor_configs(1, 1)), value=args.compare, label="compare with"),
+            structure=mo.ui.dropdown(ablation.NOTEBOOK_CROPS, value=args.structure, label="crop"),
             steps=mo.ui.number(value=budget["steps"] if args.steps is None else args.steps, step=100, label="training steps"),
             seed=mo.ui.number(value=args.seed, step=1, label="seed"),
         )
@@ -102,11 +102,10 @@ def _(ablation, args, budget, fail, form, guarded):
         fail(f"training steps must be a whole number >= 1 (got {_v['steps']})")
     if args.probe_every < 1 or args.probe_batch < 1:
         fail("--probe-every and --probe-batch must be >= 1")
-    _budget = {"steps": int(_v["steps"]), "batch_size": budget["batch_size"]}
-    _all = {s.name: s for s in ablation.setups(_budget)}
+    _all = ablation.one_factor_configs(int(_v["steps"]), budget["batch_size"])
     configs = {
-        name: guarded(_all[name].train.with_, seed=int(_v["seed"]), probe_every=args.probe_every)
-        for name in dict.fromkeys([ablation.reviewed_setup().name, _v["compare"]])
+        name: guarded(_all[name][0].with_, seed=int(_v["seed"]), probe_every=args.probe_every)
+        for name in dict.fromkeys([ablation.REVIEWED_NAME, _v["compare"]])
     }
     structure = guarded(ablation.crop, _v["structure"])
     return configs, structure
@@ -202,7 +201,19 @@ def _(charts, lb, metrics_long, mo, results):
 
 
 @app.cell
-def _(claims, key_figure, lb, mo, pl, print_table, probes, results, say, structure, table_view):
+def _(
+    claims,
+    key_figure,
+    lb,
+    mo,
+    pl,
+    print_table,
+    probes,
+    results,
+    say,
+    structure,
+    table_view,
+):
     _claimed = {c.id: c.claimed for c in claims.CLAIMS}
     _rows = []
     for (_name, _model), _p in probes.group_by(["config", "model"], maintain_order=True):

@@ -91,7 +91,7 @@ def _(key_figure, main, mo, results, say, verdict):
     _text = "\n".join(f"- {line}" for line in verdict)
     say("\n## Verdicts (paired 95 % intervals, primary response ln residue gain)\n" + _text)
     for _r in main.head(8).iter_rows(named=True):
-        key_figure(f"training effect on ln residue gain | {_r['term']}", _r["effect"])
+        key_figure(f"training effect on ln residue gain, {_r['term']}", _r["effect"])
     mo.callout(
         mo.md(
             f"""## Verdict

@@ -252,6 +252,68 @@ def arm_by_name(name: str) -> Arm:
     raise ParameterError(f"no arm named {name!r}; list them with --list")
 
 
+# --------------------------------------------------------------------------- single-crop configurations (notebooks 05, 06)
+
+NOTEBOOK_CROPS = ("5PTI", "1hvr*", "4E43*", "1dx5I", "1i8nA", "1lpbA")  # * : spatial multi-chain crop
+REVIEWED_NAME = "as reviewed (no identity)"
+BASE_NAME = "reviewed + identity (the design's base)"
+
+
+def crop(name: str, residues: int = 32) -> Structure:
+    if name not in NOTEBOOK_CROPS:
+        raise ParameterError(f"unknown crop {name!r}; choose one of {', '.join(NOTEBOOK_CROPS)}")
+    return load_crop(name, residues)
+
+
+def one_factor_configs(steps: int, batch_size: int) -> dict[str, tuple[TrainConfig, SamplerConfig]]:
+    """As reviewed (no identity), the design's base, and each training fix alone on that base."""
+    budget = replace(BUDGETS["cpu"], steps=steps, batch_size=batch_size)
+    low = {f.key: -1 for f in TRAINING_FACTORS}
+    out = {REVIEWED_NAME: Arm(REVIEWED_NAME, low, "none"), BASE_NAME: Arm(BASE_NAME, low, "atom")}
+    for f in TRAINING_FACTORS:
+        name = f"fix {f.pitfall}: {f.high}" if f.pitfall.isdigit() else f"{f.pitfall} σ: {f.high}"
+        out[name] = Arm(name, low | {f.key: 1}, "atom")
+    return {n: (a.train_config(budget, 0), a.sampler_config(0, budget)) for n, a in out.items()}
+
+
+def custom_configs(
+    weights: NoiseWeights,
+    P_mean: float,
+    P_std: float,
+    sigma_max: float,
+    sampler_steps: int,
+    fixes: tuple[int, ...],
+    solver: str,
+    identity: str,
+    steps: int,
+    batch_size: int,
+) -> tuple[TrainConfig, SamplerConfig]:
+    """The reviewed setting with these numbers, an identity choice and the switch-type fixes 2-6 on
+    (fix 7 is identity 'residue' or 'both'; fixes 1 and 8 are numbers: the weights and sigma_max)."""
+    t = TrainConfig.from_preset(
+        get_preset("pomodoro-v0.9.0"), weights=weights, P_mean=P_mean, P_std=P_std, steps=steps, batch_size=batch_size
+    )
+    t = t.with_(model=replace(t.model, identity=identity))
+    for f in TRAINING_FACTORS:
+        if f.pitfall in {str(k) for k in fixes} and f.pitfall in "23456":
+            t = f.apply(t)
+    s = SamplerConfig.from_preset(get_preset("pomodoro-v0.9.0"), sigma_max=sigma_max, steps=sampler_steps, solver=solver)
+    return t, s.with_(augment=t.augment)
+
+
+def differences(a: tuple[TrainConfig, SamplerConfig], b: tuple[TrainConfig, SamplerConfig]) -> list[str]:
+    """Every setting in which two (training, sampler) configurations differ, as 'name: a → b'."""
+
+    def flat(cfg):
+        t, s = cfg
+        d = {f"train.{k}": v for k, v in t.as_dict().items() if k not in ("model", "seed")}
+        d |= {f"model.{k}": v for k, v in t.model.as_dict().items()}
+        return d | {f"sampler.{k}": v for k, v in s.__dict__.items()}
+
+    fa, fb = flat(a), flat(b)
+    return [f"{k}: {fa[k]} → {fb[k]}" for k in fa if fa[k] != fb[k]]
+
+
 # --------------------------------------------------------------------------- one run
 
 

@@ -309,6 +309,40 @@ def _claims() -> list[Claim]:
             "06",
         )
     )
+    def _swap_error(a: Assumptions) -> tuple[float, str]:
+        from .evaluation import residue_swap_error
+
+        crop = contiguous_crop(a.structure, a.crop_residues, seed=0)
+        return residue_swap_error(crop, "none"), (
+            f"measured: untrained reviewed denoiser (random output heads) on a {a.crop_residues}-residue crop of "
+            f"{a.structure.name}, σ = 16 Å; two residues of one chain and composition swapped; "
+            "|D(swapped x) − swapped D(x)| / |D − c_skip x|"
+        )
+
+    def _swap_judge(v: float, c, a: Assumptions) -> str:
+        from .evaluation import residue_swap_error
+
+        if not np.isfinite(v):
+            return "new finding (not measurable here: no two residues of one chain share their atoms)"
+        with_id = residue_swap_error(contiguous_crop(a.structure, a.crop_residues, seed=0), "atom")
+        return (
+            f"new finding: without sequence identity the network cannot tell residues apart (swap error {v:.1e}, "
+            f"against {with_id:.2f} with residue identity on the atoms), so it cannot learn where a given residue goes; "
+            "measured on trained models in notebook 07 (identity as a factor)"
+        )
+
+    add(
+        Claim(
+            "7b",
+            "000",
+            "pitfall 7",
+            "qr = zeros(...) # F=1 → ZEROS; qc = zeros(...); atoms: 30 element types + 1 noise level [no residue identity]",
+            None,
+            _swap_error,
+            "07",
+            judge=_swap_judge,
+        )
+    )
     add(
         Claim(
             "6a",

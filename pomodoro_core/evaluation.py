@@ -118,3 +118,49 @@ def sampling_outcomes(
         row["late_travel_ratio"] = row["late_travel"] / max(row["late_travel_perfect"], 1e-12)
         rows.append(row)
     return rows
+
+
+def residue_swap_error(structure: Structure, identity: str, sigma: float = 16.0, seed: int = 0) -> float:
+    """How differently the (untrained, randomly initialised) denoiser treats two residues of the same
+    chain and atom composition: swap their noisy coordinates, and compare D of the swapped input with
+    the swapped D, relative to the network's contribution |D - c_skip x|.  0 means the network
+    cannot tell the two residues apart (it is equivariant to exchanging them)."""
+    from .denoiser import ModelConfig
+
+    s = structure
+    comp = [tuple(s.atom_name[s.residue_index == r]) for r in range(s.n_residues)]
+    pairs = [(i, j) for i in range(s.n_residues) for j in range(i + 1, s.n_residues)]
+    pairs = [(i, j) for i, j in pairs if comp[i] == comp[j] and s.residue_chain[i] == s.residue_chain[j]]
+    if not pairs:
+        return float("nan")
+    i, j = pairs[0]
+    ai, aj = (torch.as_tensor(np.flatnonzero(s.residue_index == r)) for r in (i, j))
+    perm = torch.arange(s.n_atoms)
+    perm[ai], perm[aj] = aj, ai
+    ctx = Context.from_structure(s, NoiseWeights(8.2, 1.6, 1.3))
+    torch.manual_seed(seed)
+    model = MultiscaleDenoiser(ModelConfig(identity=identity), ctx, 16.0)
+    for head in model.out.values():  # random output heads: at initialisation F = 0 would hide any difference
+        torch.nn.init.normal_(head[1].weight)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.as_tensor(s.coords, dtype=torch.float32).unsqueeze(0)
+    x = x + sigma * torch.randn(x.shape, generator=g)
+    with torch.no_grad():
+        d = model(x, torch.tensor([sigma]), ctx)["atom"]
+        d_swapped = model(x[:, perm], torch.tensor([sigma]), ctx)["atom"]
+    skip = float(16.0**2 / (sigma**2 + 16.0**2))
+    net = (d - skip * x).norm()
+    return float((d_swapped - d[:, perm]).norm() / net)
+
+
+def run_outcome(result, structure: Structure, sampler: SamplerConfig, n_samples: int, seed: int) -> dict[str, float]:
+    """`sampling_outcomes` of a single-structure training run (`trainer.TrainResult`)."""
+    from .trainer import centred_coords
+
+    x0 = centred_coords(structure, result.ctx.hierarchy.device)
+    model = result.model.eval()
+    with torch.no_grad():
+        rows = sampling_outcomes(
+            lambda x, s, sub: model(x, s, sub)["atom"], result.ctx, x0, [structure], result.config.weights, sampler, n_samples, seed
+        )
+    return {k: v for k, v in rows[0].items() if k != "structure"}
