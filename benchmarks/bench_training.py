@@ -18,24 +18,24 @@ import torch
 
 from pomodoro_core import ablation
 from pomodoro_core.sampler import edm_sample
-from pomodoro_core.trainer import default_budget, train
+from pomodoro_core.trainer import default_budget, pin_threads, train
 
 
-def training_rate(structure, setup, device, steps: int) -> float:
-    cfg = setup.train.with_(steps=steps)
-    train(structure, cfg.with_(steps=3), device)  # warm-up
-    r = train(structure, cfg, device)
+def training_rate(structures, config, device, steps: int) -> float:
+    cfg = config.with_(steps=steps)
+    train(structures, cfg.with_(steps=3), device)  # warm-up
+    r = train(structures, cfg, device)
     return r.metrics.height / r.seconds
 
 
-def sampler_rate(structure, setup, device, n_samples: int = 4) -> tuple[float, float]:
-    r = train(structure, setup.train.with_(steps=3), device)
+def sampler_rate(structure, config, sampler, device, n_samples: int = 4) -> tuple[float, float]:
+    r = train(structure, config.with_(steps=3), device)
     D = r.denoiser()
-    edm_sample(D, r.ctx.hierarchy, r.config.weights, setup.sampler.with_(steps=3), n_samples)
+    edm_sample(D, r.ctx.hierarchy, r.config.weights, sampler.with_(steps=3), n_samples)
     t0 = time.perf_counter()
-    edm_sample(D, r.ctx.hierarchy, r.config.weights, setup.sampler, n_samples)
+    edm_sample(D, r.ctx.hierarchy, r.config.weights, sampler, n_samples)
     dt = time.perf_counter() - t0
-    return setup.sampler.steps / dt, dt
+    return sampler.steps / dt, dt
 
 
 def main() -> None:
@@ -43,26 +43,36 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the full default run")
     ap.add_argument("--rate-steps", type=int, default=100)
     args = ap.parse_args()
-    structure = ablation.crop(ablation.STRUCTURE_NAMES[0])
+    threads = pin_threads()
+    structure = ablation.crop(ablation.NOTEBOOK_CROPS[0])
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, threads {threads}")
     print(f"structure {structure.summary()}")
     for dev in devices:
         budget = default_budget(dev)
-        reviewed = ablation.reviewed_setup(budget)
-        baseline = ablation.baseline_setup(budget)
-        tr = training_rate(structure, reviewed, dev, args.rate_steps)
-        s_rev, t_rev = sampler_rate(structure, reviewed, dev)
-        s_base, t_base = sampler_rate(structure, baseline, dev)
-        print(f"\n[{dev}] default budget: {budget}")
+        configs = ablation.one_factor_configs(**budget)
+        reviewed_t, reviewed_s = configs[ablation.REVIEWED_NAME]
+        tr = training_rate(structure, reviewed_t, dev, args.rate_steps)
+        s_rev, t_rev = sampler_rate(structure, reviewed_t, reviewed_s, dev)
+        heun = reviewed_s.with_(solver="heun", gamma_0=0.8)
+        s_heun, t_heun = sampler_rate(structure, reviewed_t, heun, dev)
+        print(f"\n[{dev}] default single-crop budget: {budget}")
         print(
             f"  training: {tr:.1f} steps/s (batch {budget['batch_size']}); {budget['steps']} steps ≈ {budget['steps'] / tr:.0f} s"
         )
-        print(f"  sampler, reviewed ({reviewed.sampler.steps} Euler steps, 4 samples): {s_rev:.1f} steps/s, {t_rev:.2f} s")
-        print(f"  sampler, baseline ({baseline.sampler.steps} steps with churn, 4 samples): {s_base:.1f} steps/s, {t_base:.2f} s")
+        print(f"  sampler, reviewed ({reviewed_s.steps} Euler steps, 4 samples): {s_rev:.1f} steps/s, {t_rev:.2f} s")
+        print(f"  sampler, Heun + churn ({heun.steps} steps, 4 samples): {s_heun:.1f} steps/s, {t_heun:.2f} s")
         print(f"  ratio: one default training run = {budget['steps'] / tr / t_rev:.0f}× one reviewed sampling run")
+        design = ablation.BUDGETS[ablation.default_budget_name()]
+        crops = ablation.crops(design)
+        base = ablation.arms()[0].train_config(design, 0)
+        tr_design = training_rate(crops, base, dev, args.rate_steps)
+        print(
+            f"  ablation budget '{design.name}' ({len(crops)} crops together, batch {design.batch_size}): "
+            f"{tr_design:.1f} steps/s; {design.steps} steps ≈ {design.steps / tr_design:.0f} s per run"
+        )
         if not args.quick:
-            r = train(structure, reviewed.train, dev)
+            r = train(structure, reviewed_t, dev)
             print(f"  default run (reviewed, {r.metrics.height} steps): {r.seconds:.1f} s wall, {r.status}")
 
 

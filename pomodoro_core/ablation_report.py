@@ -82,16 +82,20 @@ def identity_effects(resp: pl.DataFrame, responses_: tuple[str, ...] = tuple(RES
             continue
         rows.append(_paired(resp, "design: reviewed + identity", "as reviewed (no identity)", response, "identity on atoms"))
         rows.append(
-            _paired(resp, "reviewed + identity on the residue track only", "as reviewed (no identity)", response, "identity on residue track")
+            _paired(
+                resp,
+                "reviewed + identity on the residue track only",
+                "as reviewed (no identity)",
+                response,
+                "identity on residue track",
+            )
         )
     return pl.DataFrame(rows)
 
 
 def leave_one_out(resp: pl.DataFrame, response: str = PRIMARY) -> pl.DataFrame:
     """For each fix: (all fixes but that one) minus (all fixes), paired over (seed, structure)."""
-    rows = [
-        _paired(resp, f"all fixes but {f.key}", "design: all fixes", response, f.key) for f in ablation.TRAINING_FACTORS
-    ]
+    rows = [_paired(resp, f"all fixes but {f.key}", "design: all fixes", response, f.key) for f in ablation.TRAINING_FACTORS]
     return pl.DataFrame(rows)
 
 

@@ -309,6 +309,7 @@ def _claims() -> list[Claim]:
             "06",
         )
     )
+
     def _swap_error(a: Assumptions) -> tuple[float, str]:
         from .evaluation import residue_swap_error
 

@@ -161,6 +161,13 @@ def run_outcome(result, structure: Structure, sampler: SamplerConfig, n_samples:
     model = result.model.eval()
     with torch.no_grad():
         rows = sampling_outcomes(
-            lambda x, s, sub: model(x, s, sub)["atom"], result.ctx, x0, [structure], result.config.weights, sampler, n_samples, seed
+            lambda x, s, sub: model(x, s, sub)["atom"],
+            result.ctx,
+            x0,
+            [structure],
+            result.config.weights,
+            sampler,
+            n_samples,
+            seed,
         )
     return {k: v for k, v in rows[0].items() if k != "structure"}
