@@ -136,7 +136,8 @@ def verdicts(main: pl.DataFrame, loo: pl.DataFrame, ident: pl.DataFrame, samp: p
         body = (
             f"the fix {what}: residue gain × {ratio:.2f} (95 % CI × {np.exp(r['ci_low']):.2f} … × {np.exp(r['ci_high']):.2f})"
             if _sig(r)
-            else f"no effect detected: residue gain × {ratio:.2f}, the 95 % CI (× {np.exp(r['ci_low']):.2f} … × {np.exp(r['ci_high']):.2f}) "
+            else f"no effect detected: residue gain × {ratio:.2f}, "
+            f"the 95 % CI (× {np.exp(r['ci_low']):.2f} … × {np.exp(r['ci_high']):.2f}) "
             "bounds any effect this design could have missed"
         )
         lo = loo.filter(pl.col("term") == f.key)
@@ -152,7 +153,8 @@ def verdicts(main: pl.DataFrame, loo: pl.DataFrame, ident: pl.DataFrame, samp: p
             r = s.row(0, named=True)
             label = f"Pitfall {f.pitfall}, sampler" if f.pitfall else "Sampler"
             out.append(
-                f"{label} ({f.low} → {f.high}): final RMSD {r['effect']:+.2f} Å (95 % CI {r['ci_low']:+.2f} … {r['ci_high']:+.2f}), "
+                f"{label} ({f.low} → {f.high}): final RMSD {r['effect']:+.2f} Å "
+                f"(95 % CI {r['ci_low']:+.2f} … {r['ci_high']:+.2f}), "
                 + ("clear." if _sig(r) else "not clear.")
             )
     return out

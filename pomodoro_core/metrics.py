@@ -201,7 +201,8 @@ def order_free_fit(
 
     The residue order is ignored: rigid superposition and a one-to-one assignment of the points
     to the target's points (Hungarian) are alternated from the identity order, from the four
-    alignments of the principal axes and from `starts - 1` random orientations, keeping the best fit.  own-slot share: the fraction of
+    alignments of the principal axes and from `starts - 1` random orientations, keeping the best fit.
+    own-slot share: the fraction of
     points assigned to their own index in that fit (1 for a sample in the right order; about
     1/n for residues in random order)."""
     rng = np.random.default_rng(seed)
