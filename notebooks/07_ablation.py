@@ -123,8 +123,10 @@ def _(ablation, mo, pl, table_view):
     effects are free of two-factor interactions, and each two-factor interaction is estimated together with three
     others (its alias chain). Fix 3 means one noise kind in training *and* sampling; with isotropic noise the weights of
     fix 1 have nothing to act on, so `weights × isotropic` is a real interaction (in its chain). Fix 6 shifts each
-    track's c_noise input by ln(σ_l/σ)/4: for one structure a reparametrisation of that track's own noise embedding, so it
-    can only matter here because six structures with different σ_l/σ are trained together."""
+    track's c_noise input by ln(σ_l/σ)/4: for one structure a reparametrisation of that track's own noise embedding (shown
+    exactly in `tests/test_evaluation.py`), so it can only matter here because six structures with different σ_l/σ are
+    trained together, and because a single chain has no noise relative to the complex (its chain track then sees a
+    constant c_noise)."""
             ),
             table_view(_factors),
             mo.md(
