@@ -14,16 +14,16 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pomodoro_core import ablation, charts
+    from pomodoro_core import ablation
     from pomodoro_core import ablation_report as report
     from pomodoro_core.edm import ParameterError
-    from pomodoro_core.ui import fail, key_figure, parse_args, print_table, say, table_view
+    from pomodoro_core.ui import effects_section, fail, key_figure, parse_args, print_table, say, table_view
 
     return (
         ParameterError,
         ablation,
         argparse,
-        charts,
+        effects_section,
         fail,
         key_figure,
         mo,
@@ -109,7 +109,10 @@ def _(key_figure, main, mo, results, say, verdict):
 @app.cell
 def _(ablation, mo, pl, table_view):
     _factors = pl.DataFrame(
-        [{"factor": f.key, "pitfall": f.pitfall, "− (as reviewed)": f.low, "+ (the fix)": f.high} for f in ablation.TRAINING_FACTORS]
+        [
+            {"factor": f.key, "pitfall": f.pitfall, "− (as reviewed)": f.low, "+ (the fix)": f.high}
+            for f in ablation.TRAINING_FACTORS
+        ]
     )
     _sampler = pl.DataFrame(
         [{"factor": f.key, "pitfall": f.pitfall or "—", "−": f.low, "+": f.high} for f in ablation.SAMPLER_FACTORS]
@@ -161,44 +164,42 @@ def _(ident, mo, print_table, report, table_view):
 
 
 @app.cell
-def _(args, charts, main, mo, print_table, report, resp, table_view):
+def _(args, effects_section, main, report, resp):
     _chosen = main if args.response == report.PRIMARY else report.training_effects(resp, args.response)
-    print_table(f"training effects on {args.response}", _chosen)
-    mo.vstack(
-        [
-            mo.md(f"## Training effects on {report.RESPONSES[args.response]} (+ minus −, paired 95 % intervals)"),
-            mo.ui.altair_chart(charts.effects_chart(_chosen, f"effect on {report.RESPONSES[args.response]}")),
-            table_view(_chosen),
-        ]
+    _what = report.RESPONSES[args.response]
+    effects_section(
+        f"Training effects on {_what} (+ minus −, paired 95 % intervals)",
+        _chosen,
+        f"effect on {_what}",
+        printed=f"training effects on {args.response}",
     )
     return
 
 
 @app.cell
-def _(charts, loo, mo, print_table, table_view):
-    print_table("leave one out of all fixes", loo)
-    mo.vstack(
-        [
-            mo.md("## Leave one out of “all fixes” (all fixes but k, minus all fixes; ln residue gain)"),
-            mo.ui.altair_chart(charts.effects_chart(loo, "change in ln residue gain when the fix is left out")),
-            table_view(loo),
-        ]
+def _(effects_section, loo):
+    effects_section(
+        "Leave one out of “all fixes” (all fixes but k, minus all fixes; ln residue gain)",
+        loo,
+        "change in ln residue gain when the fix is left out",
+        printed="leave one out of all fixes",
     )
     return
 
 
 @app.cell
-def _(charts, mo, print_table, samp, table_view):
-    _main = samp.filter(~samp["term"].str.contains("×"))
-    print_table("sampler effects on final RMSD (Å)", samp)
+def _(effects_section, mo, samp):
     mo.vstack(
         [
-            mo.md(
-                "## Sampler effects on final RMSD (Å), within each trained model\n"
-                "For models trained with isotropic noise, `init` changes nothing (their training kind is isotropic)."
+            effects_section(
+                "Sampler effects on final RMSD (Å), within each trained model",
+                samp,
+                "effect on final RMSD (Å)",
+                "models",
+                32,
+                printed="sampler effects on final RMSD (Å)",
             ),
-            mo.ui.altair_chart(charts.effects_chart(_main, "effect on final RMSD (Å)", group="models")),
-            table_view(samp, page_size=32),
+            mo.md("For models trained with isotropic noise, `init` changes nothing (their training kind is isotropic)."),
         ]
     )
     return

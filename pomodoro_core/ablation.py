@@ -294,8 +294,9 @@ def custom_configs(
         get_preset("pomodoro-v0.9.0"), weights=weights, P_mean=P_mean, P_std=P_std, steps=steps, batch_size=batch_size
     )
     t = t.with_(model=replace(t.model, identity=identity))
+    switches = {str(k) for k in fixes} & {"2", "3", "4", "5", "6"}
     for f in TRAINING_FACTORS:
-        if f.pitfall in {str(k) for k in fixes} and f.pitfall in "23456":
+        if f.pitfall in switches:
             t = f.apply(t)
     s = SamplerConfig.from_preset(get_preset("pomodoro-v0.9.0"), sigma_max=sigma_max, steps=sampler_steps, solver=solver)
     return t, s.with_(augment=t.augment)

@@ -154,7 +154,6 @@ def verdicts(main: pl.DataFrame, loo: pl.DataFrame, ident: pl.DataFrame, samp: p
             label = f"Pitfall {f.pitfall}, sampler" if f.pitfall else "Sampler"
             out.append(
                 f"{label} ({f.low} → {f.high}): final RMSD {r['effect']:+.2f} Å "
-                f"(95 % CI {r['ci_low']:+.2f} … {r['ci_high']:+.2f}), "
-                + ("clear." if _sig(r) else "not clear.")
+                f"(95 % CI {r['ci_low']:+.2f} … {r['ci_high']:+.2f}), " + ("clear." if _sig(r) else "not clear.")
             )
     return out

@@ -15,7 +15,6 @@ and the interaction table reports each chain once.
 from __future__ import annotations
 
 import itertools
-import string
 
 import numpy as np
 import polars as pl
@@ -59,10 +58,6 @@ def alias_chains(design: pl.DataFrame, factors: list[str]) -> list[list[str]]:
         key = (col * col[0]).tobytes()  # sign-normalised
         groups.setdefault(key, []).append(name)
     return list(groups.values())
-
-
-def letters(n: int) -> str:
-    return " ".join(string.ascii_lowercase[:n])
 
 
 def paired_effects(

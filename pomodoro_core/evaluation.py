@@ -20,13 +20,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .denoiser import Context, MultiscaleDenoiser
+from .denoiser import Context, ModelConfig, MultiscaleDenoiser
 from .geometry import superpose
 from .hierarchy import Hierarchy
 from .metrics import late_residue_travel, structure_outcome
 from .noise import NoiseWeights, multiscale_noise
 from .sampler import SamplerConfig, sample_trajectory
 from .structure import Structure
+from .trainer import centred_coords
 
 GAIN_LEVELS = ("atom", "residue_vs_chain", "chain_vs_complex")
 
@@ -125,8 +126,6 @@ def residue_swap_error(structure: Structure, identity: str, sigma: float = 16.0,
     chain and atom composition: swap their noisy coordinates, and compare D of the swapped input with
     the swapped D, relative to the network's contribution |D - c_skip x|.  0 means the network
     cannot tell the two residues apart (it is equivariant to exchanging them)."""
-    from .denoiser import ModelConfig
-
     s = structure
     comp = [tuple(s.atom_name[s.residue_index == r]) for r in range(s.n_residues)]
     pairs = [(i, j) for i in range(s.n_residues) for j in range(i + 1, s.n_residues)]
@@ -155,8 +154,6 @@ def residue_swap_error(structure: Structure, identity: str, sigma: float = 16.0,
 
 def run_outcome(result, structure: Structure, sampler: SamplerConfig, n_samples: int, seed: int) -> dict[str, float]:
     """`sampling_outcomes` of a single-structure training run (`trainer.TrainResult`)."""
-    from .trainer import centred_coords
-
     x0 = centred_coords(structure, result.ctx.hierarchy.device)
     model = result.model.eval()
     with torch.no_grad():

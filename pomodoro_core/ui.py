@@ -114,3 +114,20 @@ def train_with_progress(structure, config, label: str, use_cache: bool = True):
         with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
             return go(lambda step, steps, loss: bar.update())
     return go(ProgressLine(label))
+
+
+def effects_section(
+    heading: str, effects, axis_title: str, group: str | None = None, page_size: int = 20, printed: str | None = None
+):
+    """A heading, the effects chart with its intervals and the table (printed in script mode as `printed`)."""
+    from . import charts
+
+    print_table(printed or heading, effects)
+    chart = effects if group is None else effects.filter(~effects["term"].str.contains("×"))
+    return mo.vstack(
+        [
+            mo.md(f"## {heading}"),
+            mo.ui.altair_chart(charts.effects_chart(chart, axis_title, group=group)),
+            table_view(effects, page_size=page_size),
+        ]
+    )
