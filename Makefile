@@ -10,10 +10,10 @@ setup:
 	@PYTHON=$(PYTHON) bash scripts/setup.sh
 
 report: setup
-	$(PYTHON) -m pomodoro_core.suite $(ARGS)
+	$(PYTHON) -m pomodoro_core.report.suite $(ARGS)
 
 serve:
-	$(PYTHON) -m pomodoro_core.suite serve
+	$(PYTHON) -m pomodoro_core.report.suite serve
 
 test: setup
 	$(PYTHON) -m pytest -q

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from pomodoro_core import claims, decomposition, gradient, precond, schedule  # noqa: E402
-from pomodoro_core.hierarchy import Hierarchy  # noqa: E402
-from pomodoro_core.model import PerAtomMLP  # noqa: E402
-from pomodoro_core.noise import sample_component_grams  # noqa: E402
-from pomodoro_core.presets import PRESET_NAMES, get_preset  # noqa: E402
-from pomodoro_core.structure import find_structure, load_structure  # noqa: E402
+from pomodoro_core.analysis import decomposition, gradient, precond, schedule
+from pomodoro_core.analysis.probe import PerAtomMLP
+from pomodoro_core.audit import claims
+from pomodoro_core.core.hierarchy import Hierarchy
+from pomodoro_core.core.noise import sample_component_grams
+from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+from pomodoro_core.core.structure import find_structure, load_structure
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:

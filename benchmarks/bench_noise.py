@@ -1,6 +1,6 @@
 """Benchmark: multiscale noise + reduce (atoms -> residues -> chains) + broadcast back.
 
-Index form (pomodoro_core.hierarchy: index_add / gather, O(N)) versus the dense
+Index form (pomodoro_core.core.hierarchy: index_add / gather, O(N)) versus the dense
 atom x residue mapping matrix of the reviewed `reduce_coordinates(X, Mar)`.
 Each configuration runs in its own subprocess so that its peak memory (max RSS,
 minus the same process's RSS before the work) is its own.
@@ -19,14 +19,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def build(n_atoms: int):
     """A hierarchy of n_atoms made by tiling a real complex (3PWP), 100+ residues per chain."""
     import numpy as np
 
-    from pomodoro_core.structure import find_structure, load_structure
+    from pomodoro_core.core.structure import find_structure, load_structure
 
     s = load_structure(find_structure("3PWP"))
     reps = -(-n_atoms // s.n_atoms)
@@ -44,8 +43,8 @@ def one(n_atoms: int, form: str, repeats: int) -> dict:
     import numpy as np
     import torch
 
-    from pomodoro_core.hierarchy import Hierarchy
-    from pomodoro_core.noise import NoiseWeights, multiscale_noise
+    from pomodoro_core.core.hierarchy import Hierarchy
+    from pomodoro_core.core.noise import NoiseWeights, multiscale_noise
 
     torch.set_num_threads(2)
     atom_res, res_chain = build(n_atoms)

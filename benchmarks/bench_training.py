@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from pomodoro_core import ablation
-from pomodoro_core.sampler import edm_sample
-from pomodoro_core.trainer import default_budget, pin_threads, train
+from pomodoro_core.experiments import ablation
+from pomodoro_core.training.sampler import edm_sample
+from pomodoro_core.training.trainer import default_budget, pin_threads, train
 
 
 def training_rate(structures, config, device, steps: int) -> float:

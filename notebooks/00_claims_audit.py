@@ -14,9 +14,10 @@ def _():
     import polars as pl
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import charts, claims
-    from pomodoro_core.structure import find_structure, load_structure
-    from pomodoro_core.ui import guarded, key_figure, parse_args, print_table, say, structure_dropdown, table_view
+    from pomodoro_core.report import charts
+    from pomodoro_core.audit import claims
+    from pomodoro_core.core.structure import find_structure, load_structure
+    from pomodoro_core.report.ui import guarded, key_figure, parse_args, print_table, say, structure_dropdown, table_view
 
     return (
         argparse,

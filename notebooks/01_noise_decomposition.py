@@ -16,12 +16,13 @@ def _():
     import marimo as mo
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import charts, decomposition
-    from pomodoro_core.hierarchy import Hierarchy
-    from pomodoro_core.noise import NoiseWeights, sample_component_grams
-    from pomodoro_core.presets import PRESET_NAMES
-    from pomodoro_core.structure import ATOM_SETS, find_structure, load_structure
-    from pomodoro_core.ui import (
+    from pomodoro_core.report import charts
+    from pomodoro_core.analysis import decomposition
+    from pomodoro_core.core.hierarchy import Hierarchy
+    from pomodoro_core.core.noise import NoiseWeights, sample_component_grams
+    from pomodoro_core.core.presets import PRESET_NAMES
+    from pomodoro_core.core.structure import ATOM_SETS, find_structure, load_structure
+    from pomodoro_core.report.ui import (
         fail,
         guarded,
         key_figure,

@@ -19,12 +19,13 @@ def _():
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import charts, gradient
-    from pomodoro_core.edm import LogNormalSigma
-    from pomodoro_core.model import PerAtomMLP
-    from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.structure import find_structure, load_structure
-    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, structure_dropdown, table_view
+    from pomodoro_core.report import charts
+    from pomodoro_core.analysis import gradient
+    from pomodoro_core.core.edm import LogNormalSigma
+    from pomodoro_core.analysis.probe import PerAtomMLP
+    from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+    from pomodoro_core.core.structure import find_structure, load_structure
+    from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, structure_dropdown, table_view
 
     return (
         argparse,

@@ -16,10 +16,11 @@ def _():
     import marimo as mo
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import charts, schedule
-    from pomodoro_core.edm import LogNormalSigma
-    from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.ui import guarded, key_figure, parse_args, print_table, table_view
+    from pomodoro_core.report import charts
+    from pomodoro_core.analysis import schedule
+    from pomodoro_core.core.edm import LogNormalSigma
+    from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+    from pomodoro_core.report.ui import guarded, key_figure, parse_args, print_table, table_view
 
     return (
         argparse,

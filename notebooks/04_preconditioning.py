@@ -17,11 +17,12 @@ def _():
     import numpy as np
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import charts, precond
-    from pomodoro_core.noise import NoiseWeights
-    from pomodoro_core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.structure import ATOM_SETS, find_structure, load_structure
-    from pomodoro_core.ui import (
+    from pomodoro_core.report import charts
+    from pomodoro_core.analysis import precond
+    from pomodoro_core.core.noise import NoiseWeights
+    from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+    from pomodoro_core.core.structure import ATOM_SETS, find_structure, load_structure
+    from pomodoro_core.report.ui import (
         fail,
         guarded,
         key_figure,

@@ -13,13 +13,15 @@ def _():
 
     import marimo as mo
 
-    from pomodoro_core import ablation, charts, evaluation, metrics
-    from pomodoro_core.denoiser import IDENTITIES
-    from pomodoro_core.noise import NoiseWeights
-    from pomodoro_core.presets import get_preset
-    from pomodoro_core.sampler import SOLVERS, sample_trajectory
-    from pomodoro_core.trainer import default_budget, metrics_long
-    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
+    from pomodoro_core.experiments import ablation, evaluation
+    from pomodoro_core.report import charts
+    from pomodoro_core.training import metrics
+    from pomodoro_core.training.denoiser import IDENTITIES
+    from pomodoro_core.core.noise import NoiseWeights
+    from pomodoro_core.core.presets import get_preset
+    from pomodoro_core.training.sampler import SOLVERS, sample_trajectory
+    from pomodoro_core.training.trainer import default_budget, metrics_long
+    from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
 
     return (
         IDENTITIES,

@@ -17,10 +17,12 @@ def _():
     import polars as pl
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core import ablation, charts, claims
-    from pomodoro_core import loss_balance as lb
-    from pomodoro_core.trainer import default_budget, metrics_long
-    from pomodoro_core.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
+    from pomodoro_core.experiments import ablation
+    from pomodoro_core.report import charts
+    from pomodoro_core.audit import claims
+    from pomodoro_core.experiments import loss_balance as lb
+    from pomodoro_core.training.trainer import default_budget, metrics_long
+    from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
 
     return (
         ablation,

@@ -14,10 +14,10 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pomodoro_core import ablation
-    from pomodoro_core import ablation_report as report
-    from pomodoro_core.edm import ParameterError
-    from pomodoro_core.ui import effects_section, fail, key_figure, parse_args, print_table, say, table_view
+    from pomodoro_core.experiments import ablation
+    from pomodoro_core.experiments import ablation_report as report
+    from pomodoro_core.core.errors import ParameterError
+    from pomodoro_core.report.ui import effects_section, fail, key_figure, parse_args, print_table, say, table_view
 
     return (
         ParameterError,
@@ -46,7 +46,7 @@ def _(mo):
     measured the same way in every arm: the same σ grid and noise draws for the **denoising gain**
     E|D − x0|² / E|x_noisy − x0|² (0 = perfect, 1 = leaves the noise in place; residues are read relative to their chain),
     and the same sampler seed for the sampled structures. Late residue travel is divided by what a **perfect denoiser**
-    travels under the same sampler and noise. This page reads the runs written by `python -m pomodoro_core.ablation`.
+    travels under the same sampler and noise. This page reads the runs written by `python -m pomodoro_core.experiments.ablation`.
     """)
     return
 
@@ -54,7 +54,9 @@ def _(mo):
 @app.cell
 def _(argparse, parse_args):
     _p = argparse.ArgumentParser(description="Ablation: designed experiment, effects and verdicts")
-    _p.add_argument("--results", default="results/ablation", help="folder written by python -m pomodoro_core.ablation --out")
+    _p.add_argument(
+        "--results", default="results/ablation", help="folder written by python -m pomodoro_core.experiments.ablation --out"
+    )
     _p.add_argument("--response", default="log_gain_residue", help="response for the training effects chart")
     args = parse_args(_p)
     return (args,)
@@ -220,7 +222,7 @@ def _(mo, results, table_view):
         [
             mo.md(
                 "## Reproduce\nEach row's command reproduces its file bit for bit on CPU (one thread per process, "
-                "any core count); the whole design: `python -m pomodoro_core.ablation --budget cpu --seeds 0 1 --out results/ablation`."
+                "any core count); the whole design: `python -m pomodoro_core.experiments.ablation --budget cpu --seeds 0 1 --out results/ablation`."
             ),
             table_view(_cmd, page_size=10),
         ]

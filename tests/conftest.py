@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pomodoro_core.structure import find_structure, load_structure, spatial_crop
+from pomodoro_core.core.structure import find_structure, load_structure, spatial_crop
 
 ROOT = Path(__file__).resolve().parent.parent
 

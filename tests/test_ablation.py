@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pomodoro_core import ablation
-from pomodoro_core import ablation_report as report
-from pomodoro_core.edm import ParameterError
+from pomodoro_core.core.errors import ParameterError
+from pomodoro_core.experiments import ablation
+from pomodoro_core.experiments import ablation_report as report
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = ("seconds", "train_seconds", "command")  # wall time, and the --out folder named in the command
@@ -19,7 +19,7 @@ TIMING = ("seconds", "train_seconds", "command")  # wall time, and the --out fol
 
 def cli(*args, env=None, prefix=()):
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "pomodoro_core.ablation", *args],
+        [*prefix, sys.executable, "-m", "pomodoro_core.experiments.ablation", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env,
     )  # fmt: skip
 

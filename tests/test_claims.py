@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from pomodoro_core import claims
-from pomodoro_core.structure import find_structure, load_structure
+from pomodoro_core.audit import claims
+from pomodoro_core.core.structure import find_structure, load_structure
 
 
 @pytest.fixture(scope="module")

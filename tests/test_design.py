@@ -6,9 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pomodoro_core import ablation
-from pomodoro_core.design import alias_chains, fractional_factorial, paired_effects, resolution
-from pomodoro_core.edm import ParameterError
+from pomodoro_core.core.errors import ParameterError
+from pomodoro_core.experiments import ablation
+from pomodoro_core.experiments.design import alias_chains, fractional_factorial, paired_effects, resolution
 
 TRAIN_KEYS = [f.key for f in ablation.TRAINING_FACTORS]
 SAMPLER_KEYS = [f.key for f in ablation.SAMPLER_FACTORS]

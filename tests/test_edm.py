@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from pomodoro_core import edm
-from pomodoro_core.edm import LogNormalSigma, ParameterError
-from pomodoro_core.presets import PRESET_NAMES, get_preset
+from pomodoro_core.core import edm
+from pomodoro_core.core.edm import LogNormalSigma
+from pomodoro_core.core.errors import ParameterError
+from pomodoro_core.core.presets import PRESET_NAMES, get_preset
 
 sigmas = st.floats(1e-4, 1e4)
 sigma_datas = st.floats(0.05, 100)

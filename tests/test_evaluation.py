@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from pomodoro_core.denoiser import Context
-from pomodoro_core.evaluation import denoising_gain, perfect_denoiser
-from pomodoro_core.hierarchy import Hierarchy
-from pomodoro_core.metrics import late_residue_travel, mobility, order_free_fit
-from pomodoro_core.noise import NoiseWeights, level_variances
-from pomodoro_core.presets import get_preset
-from pomodoro_core.sampler import SamplerConfig, sample_trajectory
-from pomodoro_core.structure import contiguous_crop, find_structure, load_structure, spatial_crop
-from pomodoro_core.trainer import centred_coords
+from pomodoro_core.core.hierarchy import Hierarchy
+from pomodoro_core.core.noise import NoiseWeights, level_variances
+from pomodoro_core.core.presets import get_preset
+from pomodoro_core.core.structure import contiguous_crop, find_structure, load_structure, spatial_crop
+from pomodoro_core.experiments.evaluation import denoising_gain, perfect_denoiser
+from pomodoro_core.training.denoiser import Context
+from pomodoro_core.training.metrics import late_residue_travel, mobility, order_free_fit
+from pomodoro_core.training.sampler import SamplerConfig, sample_trajectory
+from pomodoro_core.training.trainer import centred_coords
 
 REVIEWED = NoiseWeights(8.2, 1.6, 1.3)
 
@@ -96,7 +96,7 @@ def test_order_free_fit():
 def test_per_level_c_noise_is_a_reparametrisation_for_one_structure(pair):
     """Fix 6 for one multi-chain structure: c_noise(f_l sigma) = c_noise(sigma) + ln(f_l)/4 shifts each track's own
     Fourier embedding input by a constant, which its linear map absorbs exactly (a rotation of each sin/cos pair)."""
-    from pomodoro_core.denoiser import ModelConfig, MultiscaleDenoiser
+    from pomodoro_core.training.denoiser import ModelConfig, MultiscaleDenoiser
 
     s = pair[1]
     ctx = Context.from_structure(s, REVIEWED)

@@ -8,11 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from pomodoro_core import edm, gradient
-from pomodoro_core.edm import LogNormalSigma
-from pomodoro_core.model import PerAtomMLP
-from pomodoro_core.presets import PRESET_NAMES, get_preset
-from pomodoro_core.structure import find_structure, load_structure
+from pomodoro_core.analysis import gradient
+from pomodoro_core.analysis.probe import PerAtomMLP
+from pomodoro_core.core import edm
+from pomodoro_core.core.edm import LogNormalSigma
+from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+from pomodoro_core.core.structure import find_structure, load_structure
 
 
 def test_weight_on_F_is_the_density():

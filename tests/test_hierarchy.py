@@ -4,8 +4,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pomodoro_core.hierarchy import Hierarchy, broadcast, segment_mean, stack_coords
-from pomodoro_core.structure import contiguous_crop
+from pomodoro_core.core.hierarchy import Hierarchy, broadcast, segment_mean, stack_coords
+from pomodoro_core.core.structure import contiguous_crop
 
 
 @st.composite

@@ -4,9 +4,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pomodoro_core.edm import ParameterError
-from pomodoro_core.hierarchy import Hierarchy
-from pomodoro_core.noise import (
+from pomodoro_core.core.errors import ParameterError
+from pomodoro_core.core.hierarchy import Hierarchy
+from pomodoro_core.core.noise import (
     ISOTROPIC,
     READOUTS,
     NoiseWeights,
@@ -15,8 +15,8 @@ from pomodoro_core.noise import (
     readouts,
     sampled_level_variances,
 )
-from pomodoro_core.presets import get_preset
-from pomodoro_core.structure import find_structure, load_structure, spatial_crop
+from pomodoro_core.core.presets import get_preset
+from pomodoro_core.core.structure import find_structure, load_structure, spatial_crop
 
 WEIGHTS = [
     get_preset("pomodoro-v0.9.0").weights,

@@ -2,9 +2,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pomodoro_core import precond
-from pomodoro_core.noise import NoiseWeights
-from pomodoro_core.structure import find_structure, load_structure, spatial_crop
+from pomodoro_core.analysis import precond
+from pomodoro_core.core.noise import NoiseWeights
+from pomodoro_core.core.structure import find_structure, load_structure, spatial_crop
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 def _suite(*args, timeout=900):
     return subprocess.run(
-        [sys.executable, "-m", "pomodoro_core.suite", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+        [sys.executable, "-m", "pomodoro_core.report.suite", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
     )
 
 

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from pomodoro_core.edm import LogNormalSigma, ParameterError
-from pomodoro_core.presets import PRESET_NAMES, get_preset
-from pomodoro_core.schedule import SamplerSettings, coverage, levels_frame, oracle_noise_left, preset_comparison
+from pomodoro_core.analysis.schedule import SamplerSettings, coverage, levels_frame, oracle_noise_left, preset_comparison
+from pomodoro_core.core.edm import LogNormalSigma
+from pomodoro_core.core.errors import ParameterError
+from pomodoro_core.core.presets import PRESET_NAMES, get_preset
 
 
 def simulate_perfect_denoiser(s: SamplerSettings, n=20_000, seed=0):

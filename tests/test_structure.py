@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from pomodoro_core.structure import (
+from pomodoro_core.core.structure import (
     ATOM_SETS,
     contiguous_crop,
     data_dir,

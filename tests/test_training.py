@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from pomodoro_core import edm
-from pomodoro_core.denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
-from pomodoro_core.edm import ParameterError
-from pomodoro_core.geometry import kabsch, random_rigid_motion, random_rotations, rmsd
-from pomodoro_core.hierarchy import Hierarchy
-from pomodoro_core.losses import DenoisingLoss
-from pomodoro_core.metrics import mobility, sample_report, violations
-from pomodoro_core.noise import ISOTROPIC, NoiseWeights
-from pomodoro_core.presets import get_preset
-from pomodoro_core.sampler import SamplerConfig, edm_sample, sample_trajectory
-from pomodoro_core.structure import consecutive_ca_pairs, contiguous_crop, covalent_bonds, find_structure, load_structure
-from pomodoro_core.trainer import TrainConfig, centred_coords, load_checkpoint, save_checkpoint, train, train_cached
+from pomodoro_core.core import edm
+from pomodoro_core.core.errors import ParameterError
+from pomodoro_core.core.geometry import kabsch, random_rigid_motion, random_rotations, rmsd
+from pomodoro_core.core.hierarchy import Hierarchy
+from pomodoro_core.core.noise import ISOTROPIC, NoiseWeights
+from pomodoro_core.core.presets import get_preset
+from pomodoro_core.core.structure import consecutive_ca_pairs, contiguous_crop, covalent_bonds, find_structure, load_structure
+from pomodoro_core.training.denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
+from pomodoro_core.training.losses import DenoisingLoss
+from pomodoro_core.training.metrics import mobility, sample_report, violations
+from pomodoro_core.training.sampler import SamplerConfig, edm_sample, sample_trajectory
+from pomodoro_core.training.trainer import TrainConfig, centred_coords, load_checkpoint, save_checkpoint, train, train_cached
 
 
 @pytest.fixture(scope="module")

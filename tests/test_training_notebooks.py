@@ -77,7 +77,7 @@ def _key_lines(out: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def small_ablation(tmp_path_factory):
     out = tmp_path_factory.mktemp("ablation")
-    cmd = [sys.executable, "-m", "pomodoro_core.ablation", "--budget", "quick", "--seeds", "0", "1", "--workers", "2"]
+    cmd = [sys.executable, "-m", "pomodoro_core.experiments.ablation", "--budget", "quick", "--seeds", "0", "1", "--workers", "2"]
     res = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     return out
@@ -96,7 +96,7 @@ def test_07_summarises_the_design(small_ablation):
 
 def test_07_missing_or_foreign_results(tmp_path):
     res = run("07_ablation.py", "--results", str(tmp_path / "none"))
-    assert res.returncode == 2 and "python -m pomodoro_core.ablation" in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode == 2 and "python -m pomodoro_core.experiments.ablation" in res.stderr and "Traceback" not in res.stderr
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "foreign.json").write_text('{"a": 1}')
     res = run("07_ablation.py", "--results", str(tmp_path))

@@ -15,10 +15,10 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.transform import Rotation
 
-from .geometry import kabsch, rmsd, superpose
-from .hierarchy import Hierarchy
-from .structure import Structure, consecutive_ca_pairs, covalent_bonds
-from .structure import radius_of_gyration as structure_rg
+from ..core.geometry import kabsch, rmsd, superpose
+from ..core.hierarchy import Hierarchy
+from ..core.structure import Structure, consecutive_ca_pairs, covalent_bonds
+from ..core.structure import radius_of_gyration as structure_rg
 
 CA_CA_TRANS = 3.80  # Å, trans peptide CA-CA distance
 CA_CA_TOL = 0.25  # Å

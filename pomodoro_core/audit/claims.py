@@ -15,11 +15,12 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from . import edm, gradient
-from .hierarchy import Hierarchy
-from .noise import ISOTROPIC, level_variances
-from .presets import get_preset
-from .structure import Structure, contiguous_crop
+from ..analysis import gradient
+from ..core import edm
+from ..core.hierarchy import Hierarchy
+from ..core.noise import ISOTROPIC, level_variances
+from ..core.presets import get_preset
+from ..core.structure import Structure, contiguous_crop
 
 HOLDS, ROUGHLY, FAILS, QUALITATIVE = "holds", "roughly", "does not hold", "needs data"
 
@@ -273,8 +274,8 @@ def _claims() -> list[Claim]:
     _ratio_cache: dict = {}
 
     def _measured_ratio(a: Assumptions, level: str) -> tuple[float, str]:
-        from . import loss_balance
-        from .trainer import TrainConfig
+        from ..experiments import loss_balance
+        from ..training.trainer import TrainConfig
 
         key = (a.structure.name, a.structure.n_atoms, a.crop_residues)
         if key not in _ratio_cache:  # one probe per structure and crop serves both claims
@@ -311,7 +312,7 @@ def _claims() -> list[Claim]:
     )
 
     def _swap_error(a: Assumptions) -> tuple[float, str]:
-        from .evaluation import residue_swap_error
+        from ..experiments.evaluation import residue_swap_error
 
         crop = contiguous_crop(a.structure, a.crop_residues, seed=0)
         return residue_swap_error(crop, "none"), (
@@ -321,7 +322,7 @@ def _claims() -> list[Claim]:
         )
 
     def _swap_judge(v: float, c, a: Assumptions) -> str:
-        from .evaluation import residue_swap_error
+        from ..experiments.evaluation import residue_swap_error
 
         if not np.isfinite(v):
             return "new finding (not measurable here: no two residues of one chain share their atoms)"

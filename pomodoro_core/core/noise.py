@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .edm import ParameterError
+from .errors import ParameterError
 from .hierarchy import Hierarchy
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import torch
 
-from .hierarchy import Hierarchy
-from .noise import (
+from ..core.hierarchy import Hierarchy
+from ..core.noise import (
     ISOTROPIC,
     READOUTS,
     ComponentGrams,
@@ -16,7 +16,7 @@ from .noise import (
     multiscale_noise,
     sample_component_grams,
 )
-from .structure import Structure
+from ..core.structure import Structure
 
 ABSOLUTE = ("atom", "residue", "chain", "complex")
 RELATIVE = ("atom_vs_residue", "residue_vs_chain", "chain_vs_complex")

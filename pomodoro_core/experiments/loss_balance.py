@@ -11,9 +11,9 @@ import numpy as np
 import polars as pl
 import torch
 
-from .losses import TERMS
-from .structure import Structure
-from .trainer import TrainConfig, build_model, centred_coords, level_grad_norms, noisy_batch
+from ..core.structure import Structure
+from ..training.losses import TERMS
+from ..training.trainer import TrainConfig, build_model, centred_coords, level_grad_norms, noisy_batch
 
 
 def probe_levels(

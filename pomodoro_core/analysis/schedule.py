@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from . import edm
-from .edm import LogNormalSigma, ParameterError
-from .presets import Preset
+from ..core import edm
+from ..core.edm import LogNormalSigma
+from ..core.errors import ParameterError
+from ..core.presets import Preset
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .edm import LogNormalSigma, ParameterError, karras_sigmas
+from .edm import LogNormalSigma, karras_sigmas
+from .errors import ParameterError
 from .noise import ISOTROPIC, NoiseWeights
 
 

@@ -37,11 +37,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import edm
-from .edm import ParameterError
-from .hierarchy import LEVELS, Hierarchy
-from .noise import NoiseWeights, level_noise_factors
-from .structure import Structure, covalent_bonds
+from ..core import edm
+from ..core.errors import ParameterError
+from ..core.hierarchy import LEVELS, Hierarchy
+from ..core.noise import NoiseWeights, level_noise_factors
+from ..core.structure import Structure, covalent_bonds
 
 ATOM_TYPES = ("N", "CA", "C", "O", "CB")  # every other atom name shares one extra type
 AMINO_ACIDS = (

@@ -24,14 +24,15 @@ import numpy as np
 import polars as pl
 import torch
 
+from ..core.edm import LogNormalSigma
+from ..core.errors import ParameterError
+from ..core.geometry import masked_centroid, random_rigid_motion
+from ..core.hierarchy import stack_coords
+from ..core.noise import NoiseWeights, multiscale_noise
+from ..core.presets import Preset
+from ..core.structure import Structure
 from .denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
-from .edm import LogNormalSigma, ParameterError
-from .geometry import masked_centroid, random_rigid_motion
-from .hierarchy import stack_coords
 from .losses import REVIEWED_LEVEL_WEIGHTS, TERMS, DenoisingLoss, total
-from .noise import NoiseWeights, multiscale_noise
-from .presets import Preset
-from .structure import Structure
 
 THREADS_ENV = "POMODORO_THREADS"
 
@@ -366,7 +367,15 @@ def load_checkpoint(
     )
 
 
-_CODE = ("denoiser.py", "losses.py", "trainer.py", "noise.py", "hierarchy.py", "geometry.py", "edm.py")
+_CODE = (  # the files whose code decides a trained model, relative to the package
+    "training/denoiser.py",
+    "training/losses.py",
+    "training/trainer.py",
+    "core/noise.py",
+    "core/hierarchy.py",
+    "core/geometry.py",
+    "core/edm.py",
+)
 
 
 def cache_key(structure: Structure | Sequence[Structure], config: TrainConfig, device: torch.device | str) -> str:
@@ -377,7 +386,7 @@ def cache_key(structure: Structure | Sequence[Structure], config: TrainConfig, d
         h.update(np.ascontiguousarray(s.coords).tobytes())
         h.update("|".join(s.atom_name.tolist() + s.residue_name.tolist()).encode())
     h.update(f"{torch.device(device).type}|{torch.__version__}|{os.environ.get(THREADS_ENV, '1')}".encode())
-    here = Path(__file__).parent
+    here = Path(__file__).resolve().parents[1]
     for name in _CODE:
         h.update((here / name).read_bytes())
     return h.hexdigest()[:20]

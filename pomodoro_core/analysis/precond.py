@@ -16,10 +16,10 @@ import numpy as np
 import polars as pl
 import torch
 
-from . import edm
-from .hierarchy import LEVELS, Hierarchy
-from .noise import ComponentGrams, NoiseWeights, level_noise_factors, sample_component_grams
-from .structure import Structure
+from ..core import edm
+from ..core.hierarchy import LEVELS, Hierarchy
+from ..core.noise import ComponentGrams, NoiseWeights, level_noise_factors, sample_component_grams
+from ..core.structure import Structure
 
 CHOICES = {
     "raw σ, preset σ_data (as reviewed)": ("raw", "preset"),

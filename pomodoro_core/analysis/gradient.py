@@ -19,10 +19,11 @@ import polars as pl
 import torch
 from scipy import special
 
-from . import edm
-from .edm import LogNormalSigma, ParameterError
-from .presets import Preset
-from .structure import Structure, radius_of_gyration
+from ..core import edm
+from ..core.edm import LogNormalSigma
+from ..core.errors import ParameterError
+from ..core.presets import Preset
+from ..core.structure import Structure, radius_of_gyration
 
 QUANTITIES = {
     "p": "training density p(z)",

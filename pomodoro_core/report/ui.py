@@ -53,7 +53,7 @@ def say(text: str) -> None:
 
 def structure_dropdown(name: str, label: str = "structure"):
     """A dropdown of the structures in data/ (plus `name` if it is a path given on the command line)."""
-    from .structure import list_structures
+    from ..core.structure import list_structures
 
     names = [p.name.split(".")[0] for p in list_structures()]
     return mo.ui.dropdown(names if name in names else [*names, name], value=name, label=label)
@@ -63,7 +63,7 @@ def weight_controls(preset_name: str, args) -> tuple:
     """(w_c, w_r, w_a) number inputs starting at the preset's weights; command-line weights win
     while the preset is still the one given on the command line.  No bounds: a bad value gets
     NoiseWeights' message rather than a widget error."""
-    from .presets import get_preset
+    from ..core.presets import get_preset
 
     w = get_preset(preset_name).weights
     first = preset_name == args.preset
@@ -103,7 +103,7 @@ def print_table(title: str, df) -> None:
 def train_with_progress(structure, config, label: str, use_cache: bool = True):
     """(result, from_cache): train or load the cached run, with a marimo progress bar in a notebook
     and a plain progress line in a script."""
-    from .trainer import ProgressLine, train, train_cached
+    from ..training.trainer import ProgressLine, train, train_cached
 
     def go(progress):
         if use_cache:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import torch
 
-from . import edm
+from ..core import edm
+from ..core.errors import ParameterError
+from ..core.geometry import superpose
 from .denoiser import LEVELS, Context, level_sigmas
-from .edm import ParameterError
-from .geometry import superpose
 
 TERMS = (*LEVELS, "bond")
 REVIEWED_LEVEL_WEIGHTS = (1.0, 1.0, 1.0)

@@ -20,14 +20,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .denoiser import Context, ModelConfig, MultiscaleDenoiser
-from .geometry import superpose
-from .hierarchy import Hierarchy
-from .metrics import late_residue_travel, structure_outcome
-from .noise import NoiseWeights, multiscale_noise
-from .sampler import SamplerConfig, sample_trajectory
-from .structure import Structure
-from .trainer import centred_coords
+from ..core.geometry import superpose
+from ..core.hierarchy import Hierarchy
+from ..core.noise import NoiseWeights, multiscale_noise
+from ..core.structure import Structure
+from ..training.denoiser import Context, ModelConfig, MultiscaleDenoiser
+from ..training.metrics import late_residue_travel, structure_outcome
+from ..training.sampler import SamplerConfig, sample_trajectory
+from ..training.trainer import centred_coords
 
 GAIN_LEVELS = ("atom", "residue_vs_chain", "chain_vs_complex")
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from .edm import ParameterError, churn_gamma, karras_sigmas
-from .geometry import random_rigid_motion
-from .hierarchy import Hierarchy
-from .noise import ISOTROPIC, NoiseWeights, multiscale_noise
-from .presets import Preset
+from ..core.edm import churn_gamma, karras_sigmas
+from ..core.errors import ParameterError
+from ..core.geometry import random_rigid_motion
+from ..core.hierarchy import Hierarchy
+from ..core.noise import ISOTROPIC, NoiseWeights, multiscale_noise
+from ..core.presets import Preset
 
 SOLVERS = ("euler", "heun")
 INIT_NOISE = ("multiscale", "isotropic")

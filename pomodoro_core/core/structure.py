@@ -274,7 +274,7 @@ def load_structure(path: str | Path, atom_set: str = "backbone_cb") -> Structure
 
 def data_dir() -> Path:
     """The project's data/ folder (next to the package)."""
-    return Path(__file__).resolve().parent.parent / "data"
+    return Path(__file__).resolve().parents[2] / "data"
 
 
 def list_structures(root: str | Path | None = None) -> list[Path]:

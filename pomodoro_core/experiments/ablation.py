@@ -22,7 +22,7 @@ resolution V (E=-ABCD), crossed on every factorial model with common random numb
     heun      Euler -> Heun;  churn  gamma_0 0 -> 0.8;  step  step_scale 1 -> 1.5
     init      initial and churn noise of the training kind -> isotropic
 
-    python -m pomodoro_core.ablation --budget cpu --seeds 0 1 --workers 2 --out results/ablation
+    python -m pomodoro_core.experiments.ablation --budget cpu --seeds 0 1 --workers 2 --out results/ablation
 
 Each (arm, seed) is one run in its own single-thread process; it writes one JSON file,
 atomically, when it is complete.  A re-run skips the runs whose file exists, so an
@@ -47,15 +47,15 @@ from pathlib import Path
 import polars as pl
 import torch
 
-from .denoiser import ModelConfig
+from ..core.errors import ParameterError
+from ..core.noise import ISOTROPIC, NoiseWeights
+from ..core.presets import get_preset
+from ..core.structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
+from ..training.denoiser import ModelConfig
+from ..training.sampler import SamplerConfig
+from ..training.trainer import THREADS_ENV, TrainConfig, centred_coords, default_device, pin_threads, train
 from .design import fractional_factorial
-from .edm import ParameterError
 from .evaluation import denoising_gain, sampling_outcomes
-from .noise import ISOTROPIC, NoiseWeights
-from .presets import get_preset
-from .sampler import SamplerConfig
-from .structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
-from .trainer import THREADS_ENV, TrainConfig, centred_coords, default_device, pin_threads, train
 
 FIX_WEIGHTS = NoiseWeights(1.0, 1.0, 1.0)  # the review's pitfall-1 recommendation (1:1:1)
 FIX_LEVEL_WEIGHTS = (1.0, 5.0, 5.0)  # pitfall 5 on per-unit means: residue and chain 5x the atom level
@@ -324,7 +324,7 @@ def run_file(out: Path, arm: Arm, seed: int) -> Path:
 
 
 def reproduce_command(arm: Arm, seed: int, budget: Budget, out: str) -> str:
-    return f"python -m pomodoro_core.ablation --budget {budget.name} --seeds {seed} --only '{arm.name}' --out {out}"
+    return f"python -m pomodoro_core.experiments.ablation --budget {budget.name} --seeds {seed} --only '{arm.name}' --out {out}"
 
 
 def run_arm(arm: Arm, seed: int, budget: Budget, out: str = "results/ablation", device=None) -> dict:
@@ -404,7 +404,9 @@ def load(out: str | Path) -> Results:
     """Merge the run files of an ablation folder; a file that is not a complete record is refused by name."""
     files = sorted((Path(out) / "runs").glob("*.json"))
     if not files:
-        raise ParameterError(f"no ablation runs in {out} (write them with python -m pomodoro_core.ablation --out {out})")
+        raise ParameterError(
+            f"no ablation runs in {out} (write them with python -m pomodoro_core.experiments.ablation --out {out})"
+        )
     metas, gains, samplings = [], [], []
     for f in files:
         try:
@@ -429,7 +431,7 @@ def load(out: str | Path) -> Results:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pomodoro_core.ablation", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m pomodoro_core.experiments.ablation", description=__doc__.split("\n")[0])
     ap.add_argument("--budget", choices=tuple(BUDGETS), default=None, help="run size (default: gpu with CUDA, else cpu)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--only", nargs="*", default=None, help="arm names (exact); default: every arm")

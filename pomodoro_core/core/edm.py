@@ -16,9 +16,7 @@ import numpy as np
 import torch
 from scipy import special
 
-
-class ParameterError(ValueError):
-    """A setting outside its valid range; the message says which and why."""
+from .errors import ParameterError
 
 
 def _log(x):

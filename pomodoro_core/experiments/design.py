@@ -21,7 +21,7 @@ import polars as pl
 from pydoe import fracfact
 from scipy import stats
 
-from .edm import ParameterError
+from ..core.errors import ParameterError
 
 
 def fractional_factorial(factors: list[str], generators: str) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """Run every notebook headless: as a script (key figures on stdout), then as an HTML report.
 
-    python -m pomodoro_core.suite [--only 01] [--out reports] [-- notebook args...]
-    python -m pomodoro_core.suite serve [--port 8000]      # view reports over HTTP
+    python -m pomodoro_core.report.suite [--only 01] [--out reports] [-- notebook args...]
+    python -m pomodoro_core.report.suite serve [--port 8000]      # view reports over HTTP
 
 Reports open offline: marimo's frontend, shipped inside the marimo wheel, is copied
 next to them (reports/_marimo/) and the pages point there instead of at a CDN.
@@ -25,7 +25,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def notebooks(only: list[str] | None = None, folder: Path | None = None) -> list[Path]:
@@ -107,7 +107,7 @@ ul{{margin:0;padding-left:1.2em}}</style></head><body>
 parameters: <code>{html.escape(" ".join(nb_args) or "(defaults)")}</code>
 &middot; {html.escape(vers)}</p>
 <p>Start with <a href="00_claims_audit.html">00 &middot; claims audit</a>. The pages need no network but must be served over
-HTTP: <code>python -m pomodoro_core.suite serve</code>.</p>
+HTTP: <code>python -m pomodoro_core.report.suite serve</code>.</p>
 <table><tr><th>notebook</th><th>status</th><th>time</th><th>key figures</th></tr>{"".join(rows)}</table>
 </body></html>"""
     index = out / "index.html"
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
-    print(f"all {len(books)} notebook(s) ok; reports in {out} (view: python -m pomodoro_core.suite serve)")
+    print(f"all {len(books)} notebook(s) ok; reports in {out} (view: python -m pomodoro_core.report.suite serve)")
     return 0
 
 
