@@ -16,7 +16,7 @@ def _():
     from pomodoro_core.experiments import ablation, evaluation
     from pomodoro_core.report import charts
     from pomodoro_core.training import metrics
-    from pomodoro_core.training.denoiser import IDENTITIES
+    from pomodoro_core.training.transformer import IDENTITIES
     from pomodoro_core.core.noise import NoiseWeights
     from pomodoro_core.core.presets import get_preset
     from pomodoro_core.training.sampler import SOLVERS, sample_trajectory

@@ -9,7 +9,7 @@ from pomodoro_core.core.noise import NoiseWeights, level_variances
 from pomodoro_core.core.presets import get_preset
 from pomodoro_core.core.structure import contiguous_crop, find_structure, load_structure, spatial_crop
 from pomodoro_core.experiments.evaluation import denoising_gain, perfect_denoiser
-from pomodoro_core.training.denoiser import Context
+from pomodoro_core.training.context import Context
 from pomodoro_core.training.metrics import late_residue_travel, mobility, order_free_fit
 from pomodoro_core.training.sampler import SamplerConfig, sample_trajectory
 from pomodoro_core.training.trainer import centred_coords
@@ -96,18 +96,18 @@ def test_order_free_fit():
 def test_per_level_c_noise_is_a_reparametrisation_for_one_structure(pair):
     """Fix 6 for one multi-chain structure: c_noise(f_l sigma) = c_noise(sigma) + ln(f_l)/4 shifts each track's own
     Fourier embedding input by a constant, which its linear map absorbs exactly (a rotation of each sin/cos pair)."""
-    from pomodoro_core.training.denoiser import ModelConfig, MultiscaleDenoiser
+    from pomodoro_core.training.denoiser import ModelConfig, build_denoiser
 
     s = pair[1]
     ctx = Context.from_structure(s, REVIEWED)
     torch.manual_seed(0)
-    shared = MultiscaleDenoiser(ModelConfig(width=16, heads=2, blocks=1), ctx, 16.0)
-    per = MultiscaleDenoiser(ModelConfig(width=16, heads=2, blocks=1, noise_conditioning="per_level"), ctx, 16.0)
+    shared = build_denoiser(ModelConfig(width=16, heads=2, blocks=1), ctx, 16.0)
+    per = build_denoiser(ModelConfig(width=16, heads=2, blocks=1, noise_conditioning="per_level"), ctx, 16.0)
     per.load_state_dict(shared.state_dict())
-    for head in list(shared.out.values()) + list(per.out.values()):
+    for head in list(shared.backbone.out.values()) + list(per.backbone.out.values()):
         torch.manual_seed(1)
         torch.nn.init.normal_(head[1].weight)
-    for lvl, emb in per.noise.items():
+    for lvl, emb in per.backbone.noise.items():
         delta = float(torch.log(ctx.noise_factor["relative"][lvl][0])) / 4
         a = emb.freq.double() * delta
         n = a.numel()
@@ -115,17 +115,17 @@ def test_per_level_c_noise_is_a_reparametrisation_for_one_structure(pair):
         idx_s, idx_c = torch.arange(1, n + 1), torch.arange(n + 1, 2 * n + 1)
         M[idx_s, idx_s], M[idx_s, idx_c] = a.cos(), a.sin()
         M[idx_c, idx_s], M[idx_c, idx_c] = -a.sin(), a.cos()
-        W = shared.noise[lvl].proj.weight.double() @ torch.linalg.inv(M)
+        W = shared.backbone.noise[lvl].proj.weight.double() @ torch.linalg.inv(M)
         with torch.no_grad():
             emb.proj.weight.copy_(W.float())
-            emb.proj.bias.copy_((shared.noise[lvl].proj.bias.double() - W[:, 0] * delta).float())
+            emb.proj.bias.copy_((shared.backbone.noise[lvl].proj.bias.double() - W[:, 0] * delta).float())
     x = centred_coords(s, "cpu").expand(3, -1, -1) + torch.randn(3, s.n_atoms, 3, generator=torch.Generator().manual_seed(2))
     sigma = torch.tensor([0.7, 9.0, 120.0])
     with torch.no_grad():
         a, b = shared(x, sigma, ctx), per(x, sigma, ctx)
     for lvl in a:
         assert torch.allclose(a[lvl], b[lvl], atol=2e-4), lvl
-    untouched = MultiscaleDenoiser(ModelConfig(width=16, heads=2, blocks=1, noise_conditioning="per_level"), ctx, 16.0)
+    untouched = build_denoiser(ModelConfig(width=16, heads=2, blocks=1, noise_conditioning="per_level"), ctx, 16.0)
     untouched.load_state_dict(shared.state_dict())
     with torch.no_grad():
         assert not torch.allclose(untouched(x, sigma, ctx)["atom"], a["atom"], atol=1e-3)  # the test can fail

@@ -9,15 +9,17 @@ import torch
 from pomodoro_core.core import edm
 from pomodoro_core.core.errors import ParameterError
 from pomodoro_core.core.geometry import kabsch, random_rigid_motion, random_rotations, rmsd
-from pomodoro_core.core.hierarchy import Hierarchy
+from pomodoro_core.core.hierarchy import LEVELS, Hierarchy
 from pomodoro_core.core.noise import ISOTROPIC, NoiseWeights
 from pomodoro_core.core.presets import get_preset
 from pomodoro_core.core.structure import consecutive_ca_pairs, contiguous_crop, covalent_bonds, find_structure, load_structure
-from pomodoro_core.training.denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
+from pomodoro_core.training.cache import load_checkpoint, save_checkpoint, train_cached
+from pomodoro_core.training.context import Context
+from pomodoro_core.training.denoiser import ModelConfig, build_denoiser
 from pomodoro_core.training.losses import DenoisingLoss
 from pomodoro_core.training.metrics import mobility, sample_report, violations
 from pomodoro_core.training.sampler import SamplerConfig, edm_sample, sample_trajectory
-from pomodoro_core.training.trainer import TrainConfig, centred_coords, load_checkpoint, save_checkpoint, train, train_cached
+from pomodoro_core.training.trainer import TrainConfig, centred_coords, train
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def test_mobility_ignores_rigid_motion_and_finds_the_moved_residue(crop):
 def test_model_shapes_masks_and_zero_output_at_init(crop):
     cfg = quick(model=ModelConfig(width=16, heads=2, blocks=1, identity="both", noise_conditioning="per_level"))
     ctx = Context.from_structure(crop, cfg.weights)
-    model = MultiscaleDenoiser(cfg.model, ctx, cfg.sigma_data)
+    model = build_denoiser(cfg.model, ctx, cfg.sigma_data)
     x = centred_coords(crop, "cpu").expand(3, -1, -1) + 5.0
     sigma = torch.tensor([0.5, 4.0, 40.0])
     D = model(x, sigma, ctx)
@@ -138,9 +140,9 @@ def test_level_sigma_changes_residue_preconditioning(crop, frame):
     else:  # one chain: nothing moves relative to the complex; atoms and residues keep their own share
         assert f["chain"] == 0.0 and 0 < f["atom"] < 1 and 0 < f["residue"] < 1
     x = centred_coords(crop, "cpu")
-    raw = MultiscaleDenoiser(ModelConfig(width=16, heads=2, blocks=1), ctx, 16.0)(x, torch.tensor([10.0]), ctx)
+    raw = build_denoiser(ModelConfig(width=16, heads=2, blocks=1), ctx, 16.0)(x, torch.tensor([10.0]), ctx)
     eff_cfg = ModelConfig(width=16, heads=2, blocks=1, precond_sigma=frame)
-    eff = MultiscaleDenoiser(eff_cfg, ctx, 16.0)(x, torch.tensor([10.0]), ctx)
+    eff = build_denoiser(eff_cfg, ctx, 16.0)(x, torch.tensor([10.0]), ctx)
     s_r = f["residue"] * 10.0
     xr = ctx.level_coords(x)["residue"]
     assert torch.allclose(eff["residue"], edm.c_skip(s_r, 16.0) * xr, atol=1e-5)
@@ -153,14 +155,14 @@ def test_loss_is_zero_for_a_perfect_rotated_prediction(crop):
     rotated = random_rigid_motion(x0, generator=torch.Generator().manual_seed(5))
     D = ctx.level_coords(rotated)
     loss = DenoisingLoss(16.0)
-    terms = loss(D, x0, torch.tensor([3.0]), ctx)
+    terms = loss.terms(D, x0, torch.tensor([3.0]), ctx)
     for k in ("atom", "residue", "chain", "bond"):
         assert float(terms[k][0]) < 1e-16
     shifted = {k: v + 1.0 for k, v in D.items()}  # a rigid shift of the whole prediction is aligned away
-    terms = loss(shifted, x0, torch.tensor([3.0]), ctx)
+    terms = loss.terms(shifted, x0, torch.tensor([3.0]), ctx)
     assert float(terms["atom"][0]) < 1e-16
     wrong = dict(D, residue=D["residue"] + 1.0)  # but a residue level off its own atoms is penalised
-    terms = loss(wrong, x0, torch.tensor([3.0]), ctx)
+    terms = loss.terms(wrong, x0, torch.tensor([3.0]), ctx)
     assert float(terms["residue"][0]) == pytest.approx(3.0 * float(edm.loss_weight(3.0, 16.0)), rel=1e-6)
 
 
@@ -169,8 +171,8 @@ def test_level_weights_scale_the_per_unit_means_and_a_noiseless_level_is_left_ou
     x0 = centred_coords(crop, "cpu")
     D = {k: v + 0.5 for k, v in ctx.level_coords(x0 + 0.3 * torch.randn_like(x0)).items()}
     sigma = torch.tensor([3.0])
-    plain = DenoisingLoss(16.0, "relative")(D, x0, sigma, ctx)
-    weighted = DenoisingLoss(16.0, "relative", (1.0, 5.0, 5.0))(D, x0, sigma, ctx)
+    plain = DenoisingLoss(16.0, "relative").terms(D, x0, sigma, ctx)
+    weighted = DenoisingLoss(16.0, "relative", (1.0, 5.0, 5.0)).terms(D, x0, sigma, ctx)
     assert torch.allclose(weighted["residue"], 5 * plain["residue"]) and torch.equal(weighted["atom"], plain["atom"])
     assert float(plain["chain"][0]) == 0.0 and math.isfinite(float(plain["mse_chain"][0]))  # one chain: no chain noise
     for bad in ((1.0, 1.0), (0.0, 0.0, 0.0), (1.0, -1.0, 1.0), (1.0, float("nan"), 1.0)):

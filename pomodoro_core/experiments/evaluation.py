@@ -24,8 +24,10 @@ from ..core.geometry import superpose
 from ..core.hierarchy import Hierarchy
 from ..core.noise import NoiseWeights, multiscale_noise
 from ..core.structure import Structure
-from ..training.denoiser import Context, ModelConfig, MultiscaleDenoiser
+from ..training.context import Context
+from ..training.denoiser import ModelConfig, build_denoiser
 from ..training.metrics import late_residue_travel, structure_outcome
+from ..training.preconditioner import MultiscalePrecond
 from ..training.sampler import SamplerConfig, sample_trajectory
 from ..training.trainer import centred_coords
 
@@ -49,7 +51,7 @@ def _sq_error(y: torch.Tensor, x0: torch.Tensor, h: Hierarchy) -> dict[str, torc
 
 
 def denoising_gain(
-    model: MultiscaleDenoiser,
+    model: MultiscalePrecond,
     ctx: Context,
     x0: torch.Tensor,
     weights: NoiseWeights,
@@ -138,8 +140,8 @@ def residue_swap_error(structure: Structure, identity: str, sigma: float = 16.0,
     perm[ai], perm[aj] = aj, ai
     ctx = Context.from_structure(s, NoiseWeights(8.2, 1.6, 1.3))
     torch.manual_seed(seed)
-    model = MultiscaleDenoiser(ModelConfig(identity=identity), ctx, 16.0)
-    for head in model.out.values():  # random output heads: at initialisation F = 0 would hide any difference
+    model = build_denoiser(ModelConfig(identity=identity), ctx, 16.0)
+    for head in model.backbone.out.values():  # random output heads: at initialisation F = 0 would hide any difference
         torch.nn.init.normal_(head[1].weight)
     g = torch.Generator().manual_seed(seed)
     x = torch.as_tensor(s.coords, dtype=torch.float32).unsqueeze(0)

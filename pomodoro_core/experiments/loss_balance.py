@@ -13,7 +13,7 @@ import torch
 
 from ..core.structure import Structure
 from ..training.losses import TERMS
-from ..training.trainer import TrainConfig, build_model, centred_coords, level_grad_norms, noisy_batch
+from ..training.trainer import TrainConfig, build_model, centred_coords, level_grad_norms
 
 
 def probe_levels(
@@ -26,10 +26,8 @@ def probe_levels(
     rows = []
     for s in np.asarray(sigmas, dtype=float):
         sigma = torch.full((n,), float(s), device=device)
-        x, x_noisy = noisy_batch(x0, sigma, ctx, config, g)
         with torch.set_grad_enabled(with_grad):
-            D = model(x_noisy, sigma, ctx)
-        terms = config.loss(D, x, sigma, ctx)
+            terms = config.loss(model, x0, sigma, ctx, g)
         norms = level_grad_norms(terms, params) if with_grad else dict.fromkeys(TERMS, float("nan"))
         for k in TERMS:
             rows.append({"sigma": float(s), "term": k, "loss": float(terms[k].detach().mean()), "grad_norm": norms[k]})

@@ -1,5 +1,7 @@
-"""The multiscale denoising loss, as reviewed (seed 000, pitfall 5), as one callable.
+"""The multiscale denoising loss, as reviewed (seed 000, pitfall 5), as one callable (as NVlabs/edm `EDMLoss`).
 
+    x = random rigid motion of x0 (when augment);  x_noisy = x + multiscale noise(sigma; training weights)
+    D = net(x_noisy, sigma)
     x0_aligned = superpose(x0, D_atom.detach())              ground truth onto the prediction
     l_l = mean over units of |D_l - reduce_l(x0_aligned)|^2  (per-unit MSE, summed over xyz)
     l_bond = mean over bonds of (|d_pred| - |d_true|)^2
@@ -22,8 +24,11 @@ import torch
 
 from ..core import edm
 from ..core.errors import ParameterError
-from ..core.geometry import superpose
-from .denoiser import LEVELS, Context, level_sigmas
+from ..core.geometry import random_rigid_motion, superpose
+from ..core.hierarchy import LEVELS
+from ..core.noise import NoiseWeights, multiscale_noise
+from .context import Context
+from .preconditioner import level_sigmas
 
 TERMS = (*LEVELS, "bond")
 REVIEWED_LEVEL_WEIGHTS = (1.0, 1.0, 1.0)
@@ -47,19 +52,36 @@ def bond_length_error(x: torch.Tensor, x_true: torch.Tensor, bonds: torch.Tensor
 
 @dataclass(frozen=True)
 class DenoisingLoss:
-    """Per-sample loss terms of the multiscale denoiser (as NVlabs/edm `EDMLoss`, one callable)."""
+    """Per-sample loss terms of the multiscale denoiser: `loss(net, x0, sigma, ctx, generator)` noises and scores;
+    `loss.terms(D, x, sigma, ctx)` scores a given prediction."""
 
     sigma_data: float = 16.0
     precond_sigma: str = "raw"
     level_weights: tuple[float, float, float] = REVIEWED_LEVEL_WEIGHTS  # atom, residue, chain
     bond_weight: float = 1.0
+    weights: NoiseWeights = NoiseWeights(8.2, 1.6, 1.3)  # the training noise (as reviewed)
+    augment: bool = False  # a random rigid motion of each sample before the noise
 
     def __post_init__(self):
         w = tuple(float(v) for v in self.level_weights)
         if len(w) != 3 or not all(torch.isfinite(torch.tensor(v)) and v >= 0 for v in w) or sum(w) <= 0:
             raise ParameterError(f"level weights (atom, residue, chain) must be 3 finite numbers >= 0, not all 0 (got {w})")
 
-    def __call__(self, D: dict, x0: torch.Tensor, sigma: torch.Tensor, ctx: Context) -> dict[str, torch.Tensor]:
+    def __call__(self, net, x0: torch.Tensor, sigma: torch.Tensor, ctx: Context, generator=None) -> dict[str, torch.Tensor]:
+        """The (B,) terms for a batch of sigmas: x0 (B, N, 3), or (1, N, 3) for one structure, moved, noised, denoised."""
+        x, x_noisy = self.noisy(x0, sigma, ctx, generator)
+        return self.terms(net(x_noisy, sigma, ctx), x, sigma, ctx)
+
+    def noisy(self, x0: torch.Tensor, sigma: torch.Tensor, ctx: Context, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x, x_noisy): x0 randomly moved per sample when augment, plus multiscale noise with the training weights."""
+        B = sigma.shape[0]
+        ctx = ctx.for_batch(B)
+        x = x0.expand(B, -1, -1)
+        if self.augment:
+            x = random_rigid_motion(x, ctx.hierarchy.atom_mask, 1.0, generator=generator)
+        return x, x + multiscale_noise(ctx.hierarchy, sigma, self.weights, generator=generator)
+
+    def terms(self, D: dict, x0: torch.Tensor, sigma: torch.Tensor, ctx: Context) -> dict[str, torch.Tensor]:
         """{'atom', 'residue', 'chain', 'bond'} weighted (B,) terms and their raw 'mse_*' (detached)."""
         ctx = ctx.for_batch(D["atom"].shape[0])
         x0_aligned = superpose(x0.expand_as(D["atom"]), D["atom"].detach(), ctx.hierarchy.atom_mask)

@@ -10,29 +10,27 @@ metrics up to that step are kept and the model keeps its last finite weights.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 
-import numpy as np
 import polars as pl
 import torch
 
 from ..core.edm import LogNormalSigma
 from ..core.errors import ParameterError
-from ..core.geometry import masked_centroid, random_rigid_motion
-from ..core.hierarchy import stack_coords
-from ..core.noise import NoiseWeights, multiscale_noise
+from ..core.geometry import masked_centroid
+from ..core.hierarchy import LEVELS, stack_coords
+from ..core.noise import NoiseWeights
 from ..core.presets import Preset
 from ..core.structure import Structure
-from .denoiser import LEVELS, Context, ModelConfig, MultiscaleDenoiser
+from .context import Context
+from .denoiser import ModelConfig, build_denoiser
 from .losses import REVIEWED_LEVEL_WEIGHTS, TERMS, DenoisingLoss, total
+from .preconditioner import MultiscalePrecond
 
 THREADS_ENV = "POMODORO_THREADS"
 
@@ -102,7 +100,8 @@ class TrainConfig:
 
     @property
     def loss(self) -> DenoisingLoss:
-        return DenoisingLoss(self.sigma_data, self.model.precond_sigma, tuple(self.level_weights), self.bond_weight)
+        lw = tuple(self.level_weights)
+        return DenoisingLoss(self.sigma_data, self.model.precond_sigma, lw, self.bond_weight, self.weights, self.augment)
 
     def with_(self, **changes) -> TrainConfig:
         return replace(self, **changes)
@@ -129,7 +128,7 @@ def default_budget(device: torch.device | str | None = None) -> dict:
 
 @dataclass
 class TrainResult:
-    model: MultiscaleDenoiser
+    model: MultiscalePrecond
     ctx: Context
     config: TrainConfig
     metrics: pl.DataFrame  # one row per completed step
@@ -185,17 +184,6 @@ def level_grad_norms(terms: dict[str, torch.Tensor], params: list[torch.Tensor])
     return out
 
 
-def noisy_batch(x0: torch.Tensor, sigma: torch.Tensor, ctx: Context, config: TrainConfig, generator) -> tuple:
-    """(x, x_noisy) for a batch of sigmas: the structures of ctx (x0 (B, N, 3), or (1, N, 3) for one), randomly
-    moved per sample when config.augment, plus multiscale noise with the training weights."""
-    B = sigma.shape[0]
-    ctx = ctx.for_batch(B)
-    x = x0.expand(B, -1, -1)
-    if config.augment:
-        x = random_rigid_motion(x, ctx.hierarchy.atom_mask, 1.0, generator=generator)
-    return x, x + multiscale_noise(ctx.hierarchy, sigma, config.weights, generator=generator)
-
-
 def training_batch(x0_all: torch.Tensor, ctx_all: Context, B: int, generator) -> tuple[torch.Tensor, Context]:
     """B samples: every structure equally often (a shuffled round), the rest drawn at random."""
     S = ctx_all.n_structures
@@ -211,10 +199,10 @@ def _stopped(reason: str, step: int) -> str:
     return f"diverged: {reason}; stopped, metrics of the {step} completed steps kept"
 
 
-def build_model(structures, config: TrainConfig, device) -> tuple[MultiscaleDenoiser, Context]:
+def build_model(structures, config: TrainConfig, device) -> tuple[MultiscalePrecond, Context]:
     ctx = Context.from_structures(as_list(structures), config.weights, device)
     torch.manual_seed(config.seed)  # weights are initialised on the CPU: the same on every device
-    model = MultiscaleDenoiser(config.model, ctx, config.sigma_data)
+    model = build_denoiser(config.model, ctx, config.sigma_data)
     return model.to(device), ctx
 
 
@@ -256,18 +244,16 @@ def train(
     for step in range(config.steps):
         x0, ctx = training_batch(x0_all, ctx_all, B, g)
         sigma = dist.sample(B, generator=g, device=device)
-        x, x_noisy = noisy_batch(x0, sigma, ctx, config, g)
         if not torch.isfinite(sigma).all():
             why = f"a training σ overflowed to {float(sigma.max())} at step {step + 1} "
             why += f"(P_mean={config.P_mean}, P_std={config.P_std})"
             status = _stopped(why, step)
             break
-        D = model(x_noisy, sigma, ctx)
-        bad = [lvl for lvl in LEVELS if not torch.isfinite(D[lvl]).all()]
+        terms = loss_fn(model, x0, sigma, ctx, g)
+        bad = [lvl for lvl in LEVELS if not torch.isfinite(terms[f"mse_{lvl}"]).all()]
         if bad:
             status = _stopped(f"the prediction became non-finite at step {step + 1} (levels: {', '.join(bad)})", step)
             break
-        terms = loss_fn(D, x, sigma, ctx)
         loss = total(terms)
         if not torch.isfinite(loss):
             bad = [k for k in TERMS if not torch.isfinite(terms[k]).all()]
@@ -301,13 +287,13 @@ def train(
                 sample_cols[k] += v.detach().cpu().tolist()
         if progress:
             progress(step, config.steps, float(loss.detach()))
-    metrics = pl.DataFrame(rows, schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS}) if rows else _empty_metrics()
+    metrics = pl.DataFrame(rows, schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS}) if rows else empty_metrics()
     return TrainResult(
         model.eval(), ctx_all, config, metrics, pl.DataFrame(sample_cols), status, time.perf_counter() - t0, str(device)
     )
 
 
-def _empty_metrics() -> pl.DataFrame:
+def empty_metrics() -> pl.DataFrame:
     cols = {"step": pl.Int64, "loss": pl.Float64, "grad_norm": pl.Float64, "lr": pl.Float64, "sigma_median": pl.Float64}
     cols |= {f"loss_{k}": pl.Float64 for k in TERMS} | {f"grad_norm_{k}": pl.Float64 for k in TERMS}
     return pl.DataFrame(schema=cols)
@@ -322,95 +308,3 @@ def metrics_long(metrics: pl.DataFrame, what: str = "loss") -> pl.DataFrame:
         .with_columns(pl.col("term").str.strip_prefix(f"{what}_"))
         .drop_nulls(what)
     )
-
-
-# --------------------------------------------------------------------------- checkpoints and cache
-
-
-def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "config": result.config.as_dict(),
-        "state_dict": {k: v.detach().cpu() for k, v in result.model.state_dict().items()},
-        "metrics": {c: result.metrics[c].to_list() for c in result.metrics.columns},
-        "samples": {c: result.samples[c].to_list() for c in result.samples.columns},
-        "status": result.status,
-        "seconds": result.seconds,
-        "device": result.device,
-    }
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def load_checkpoint(
-    path: str | Path, structure: Structure | Sequence[Structure], device: torch.device | str | None = None
-) -> TrainResult:
-    """Rebuild a TrainResult; the file is read with torch.load(weights_only=True) (no pickled code)."""
-    device = torch.device(device or default_device())
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-    config = TrainConfig.from_dict(payload["config"])
-    model, ctx = build_model(structure, config, device)
-    model.load_state_dict(payload["state_dict"])
-    metrics = pl.DataFrame(payload["metrics"], schema_overrides={f"grad_norm_{k}": pl.Float64 for k in TERMS})
-    return TrainResult(
-        model.eval(),
-        ctx,
-        config,
-        metrics if metrics.width else _empty_metrics(),
-        pl.DataFrame(payload["samples"]),
-        payload["status"],
-        payload["seconds"],
-        payload["device"],
-    )
-
-
-_CODE = (  # the files whose code decides a trained model, relative to the package
-    "training/denoiser.py",
-    "training/losses.py",
-    "training/trainer.py",
-    "core/noise.py",
-    "core/hierarchy.py",
-    "core/geometry.py",
-    "core/edm.py",
-)
-
-
-def cache_key(structure: Structure | Sequence[Structure], config: TrainConfig, device: torch.device | str) -> str:
-    """Configuration, structures, device kind, thread count, torch version and the training code itself."""
-    h = hashlib.sha256()
-    h.update(json.dumps(config.as_dict(), sort_keys=True).encode())
-    for s in as_list(structure):
-        h.update(np.ascontiguousarray(s.coords).tobytes())
-        h.update("|".join(s.atom_name.tolist() + s.residue_name.tolist()).encode())
-    h.update(f"{torch.device(device).type}|{torch.__version__}|{os.environ.get(THREADS_ENV, '1')}".encode())
-    here = Path(__file__).resolve().parents[1]
-    for name in _CODE:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:20]
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("POMODORO_CACHE", Path.home() / ".cache" / "pomodoro-diagnostics")) / "train"
-
-
-def train_cached(
-    structure: Structure | Sequence[Structure],
-    config: TrainConfig,
-    device: torch.device | str | None = None,
-    cache_dir: str | Path | None = None,
-    progress: Callable[[int, int, float], None] | None = None,
-) -> tuple[TrainResult, bool]:
-    """(result, came_from_cache): a configuration already trained is loaded, never retrained."""
-    device = torch.device(device or default_device())
-    path = Path(cache_dir or default_cache_dir()) / f"{cache_key(structure, config, device)}.pt"
-    if path.exists():
-        try:
-            return load_checkpoint(path, structure, device), True
-        except Exception as exc:  # a corrupt cache file is retrained, with a note
-            print(f"ignoring unreadable cached run {path}: {exc}", file=sys.stderr)
-    result = train(structure, config, device, progress)
-    save_checkpoint(path, result)
-    return result, False
