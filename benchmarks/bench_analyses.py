@@ -22,6 +22,7 @@ from pomodoro_core.audit import claims
 from pomodoro_core.core.hierarchy import Hierarchy
 from pomodoro_core.core.noise import sample_component_grams
 from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+from pomodoro_core.core.sampling import SamplerConfig
 from pomodoro_core.core.structure import find_structure, load_structure
 
 
@@ -49,7 +50,7 @@ def main() -> None:
     }
     z = gradient.z_grid()
     bands = gradient.structure_bands(st)
-    s = schedule.SamplerSettings.from_preset(v0)
+    s = SamplerConfig.from_preset(v0)
     x0 = torch.tensor(st.coords - st.coords.mean(0), dtype=torch.float64)[None]
     F = PerAtomMLP().double()
     grid = np.exp(np.linspace(np.log(0.01), np.log(2000.0), 121))

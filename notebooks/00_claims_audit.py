@@ -78,7 +78,15 @@ def _(args, mo, structure_dropdown):
 
 
 @app.cell
-def _(claims, crop_ui, find_structure, guarded, load_structure, sampling_ui, structure_ui):
+def _(
+    claims,
+    crop_ui,
+    find_structure,
+    guarded,
+    load_structure,
+    sampling_ui,
+    structure_ui,
+):
     structure = guarded(lambda: load_structure(find_structure(structure_ui.value)))
     assumptions = claims.Assumptions(structure=structure, sampling_sigma=sampling_ui.value, crop_residues=crop_ui.value)
     table = claims.audit(assumptions)
@@ -98,7 +106,7 @@ def _(charts, counts, key_figure, mo, print_table, say, structure, table):
             mo.md(
                 f"""## In one minute
         **{len(table)} claims** checked on {structure.summary()}: **{counts["holds"]} hold**, **{counts["roughly"]} roughly**,
-        **{counts["does not hold"]} do not hold**, {counts["other"]} are qualitative or new findings."""
+        **{counts["does not hold"]} do not hold**, {counts["new finding"]} are new findings."""
             ),
             mo.ui.altair_chart(charts.verdict_chart(table)),
         ]
@@ -108,7 +116,7 @@ def _(charts, counts, key_figure, mo, print_table, say, structure, table):
 
 @app.cell
 def _(mo, pl, table):
-    _bad = table.filter(pl.col("verdict").str.starts_with("does not hold"))
+    _bad = table.filter(pl.col("kind") == "does not hold")
     _lines = "\n".join(
         f"- **{r['id']}** ({r['where']}): “{r['claim']}” → computed **{r['computed']:.4g}**: {r['verdict']}. See notebook {r['notebook']}."
         for r in _bad.iter_rows(named=True)

@@ -35,20 +35,20 @@ def _():
     )
 
     return (
-        argparse,
         ATOM_SETS,
+        Hierarchy,
+        NoiseWeights,
+        PRESET_NAMES,
+        argparse,
         charts,
         decomposition,
         fail,
         find_structure,
         guarded,
-        Hierarchy,
         key_figure,
         load_structure,
         mo,
-        NoiseWeights,
         parse_args,
-        PRESET_NAMES,
         print_table,
         sample_component_grams,
         say,
@@ -107,7 +107,17 @@ def _(args, preset_ui, weight_controls):
 
 
 @app.cell
-def _(atom_set_ui, mo, preset_ui, samples_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
+def _(
+    atom_set_ui,
+    mo,
+    preset_ui,
+    samples_ui,
+    sigma_ui,
+    structure_ui,
+    w_a_ui,
+    w_c_ui,
+    w_r_ui,
+):
     mo.vstack(
         [
             mo.hstack([preset_ui, structure_ui, atom_set_ui], justify="start"),

@@ -28,6 +28,9 @@ def _():
     from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, structure_dropdown, table_view
 
     return (
+        LogNormalSigma,
+        PRESET_NAMES,
+        PerAtomMLP,
         argparse,
         charts,
         fail,
@@ -37,13 +40,10 @@ def _():
         guarded,
         key_figure,
         load_structure,
-        LogNormalSigma,
         mo,
         np,
         parse_args,
-        PerAtomMLP,
         pl,
-        PRESET_NAMES,
         print_table,
         structure_dropdown,
         table_view,
@@ -108,7 +108,17 @@ def _(PRESET_NAMES, args, gradient, mo, structure_dropdown):
 
 
 @app.cell
-def _(mo, p_mean_ui, p_std_ui, presets_ui, quantity_ui, sigma_data_ui, sigma_max_ui, sigma_min_ui, structure_ui):
+def _(
+    mo,
+    p_mean_ui,
+    p_std_ui,
+    presets_ui,
+    quantity_ui,
+    sigma_data_ui,
+    sigma_max_ui,
+    sigma_min_ui,
+    structure_ui,
+):
     mo.vstack(
         [
             mo.md("**Your distribution** σ = σ_data · exp(P_mean + P_std · n)"),
@@ -122,7 +132,16 @@ def _(mo, p_mean_ui, p_std_ui, presets_ui, quantity_ui, sigma_data_ui, sigma_max
 
 
 @app.cell
-def _(LogNormalSigma, fail, guarded, p_mean_ui, p_std_ui, sigma_data_ui, sigma_max_ui, sigma_min_ui):
+def _(
+    LogNormalSigma,
+    fail,
+    guarded,
+    p_mean_ui,
+    p_std_ui,
+    sigma_data_ui,
+    sigma_max_ui,
+    sigma_min_ui,
+):
     sigma_data = sigma_data_ui.value
     if not (sigma_data is not None and sigma_data > 0):
         fail(f"σ_data must be > 0 (got {sigma_data})")
@@ -186,7 +205,17 @@ def _(custom, gradient, mo, print_table, sigma_data, table_view):
 
 
 @app.cell
-def _(find_structure, gradient, guarded, key_figure, load_structure, pl, print_table, series, structure_ui):
+def _(
+    find_structure,
+    gradient,
+    guarded,
+    key_figure,
+    load_structure,
+    pl,
+    print_table,
+    series,
+    structure_ui,
+):
     structure = guarded(lambda: load_structure(find_structure(structure_ui.value)))
     bands = gradient.structure_bands(structure)
     shares = pl.concat([gradient.band_shares(d, sd, bands).with_columns(series=pl.lit(name)) for name, (d, sd) in series.items()])
@@ -215,7 +244,16 @@ def _(bands, charts, mo, shares, structure, table_view):
 
 
 @app.cell
-def _(charts, gradient, mo, np, series, sigma_data, sigma_max_ui, sigma_min_ui):
+def _(
+    charts,
+    gradient,
+    mo,
+    np,
+    series,
+    sigma_data,
+    sigma_max_ui,
+    sigma_min_ui,
+):
     _z = gradient.z_grid()
     _ln = _z + np.log(sigma_data)
     _named = {name: d.pdf_ln_sigma(_ln) for name, (d, sd) in series.items() if sd == sigma_data}
@@ -279,7 +317,17 @@ def _(gradient, mo, p_std_ui, sigma_data, sigma_min_ui):
 
 
 @app.cell
-def _(PerAtomMLP, args, gradient, key_figure, np, print_table, sigma_data, structure, torch):
+def _(
+    PerAtomMLP,
+    args,
+    gradient,
+    key_figure,
+    np,
+    print_table,
+    sigma_data,
+    structure,
+    torch,
+):
     _x0 = torch.tensor(structure.coords - structure.coords.mean(0), dtype=torch.float64)[None]
     _F = PerAtomMLP(seed=args.seed).double()
     check = gradient.untrained_loss_per_sigma(

@@ -20,18 +20,20 @@ def _():
     from pomodoro_core.analysis import schedule
     from pomodoro_core.core.edm import LogNormalSigma
     from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+    from pomodoro_core.core.sampling import SamplerConfig
     from pomodoro_core.report.ui import guarded, key_figure, parse_args, print_table, table_view
 
     return (
+        LogNormalSigma,
+        PRESET_NAMES,
+        SamplerConfig,
         argparse,
         charts,
         get_preset,
         guarded,
         key_figure,
-        LogNormalSigma,
         mo,
         parse_args,
-        PRESET_NAMES,
         print_table,
         schedule,
         table_view,
@@ -121,6 +123,7 @@ def _(args, get_preset, mo):
 @app.cell
 def _(
     LogNormalSigma,
+    SamplerConfig,
     gamma_0_ui,
     gamma_min_ui,
     guarded,
@@ -137,7 +140,7 @@ def _(
     times_ui,
 ):
     settings = guarded(
-        schedule.SamplerSettings,
+        SamplerConfig,
         steps=steps_ui.value,
         sigma_min=sigma_min_ui.value,
         sigma_max=sigma_max_ui.value,
@@ -156,7 +159,17 @@ def _(
 
 
 @app.cell
-def _(charts, cov, key_figure, levels, mo, print_table, schedule, settings, train):
+def _(
+    charts,
+    cov,
+    key_figure,
+    levels,
+    mo,
+    print_table,
+    schedule,
+    settings,
+    train,
+):
     _lo = min(
         float(levels["next_sigma"].filter(levels["next_sigma"] > 0).min()) if settings.steps > 1 else cov["first_sigma"] / 10,
         train.quantile(1e-4),

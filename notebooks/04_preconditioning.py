@@ -35,8 +35,10 @@ def _():
     )
 
     return (
-        argparse,
         ATOM_SETS,
+        NoiseWeights,
+        PRESET_NAMES,
+        argparse,
         charts,
         fail,
         find_structure,
@@ -45,11 +47,9 @@ def _():
         key_figure,
         load_structure,
         mo,
-        NoiseWeights,
         np,
         parse_args,
         precond,
-        PRESET_NAMES,
         print_table,
         say,
         structure_dropdown,
@@ -106,7 +106,16 @@ def _(args, preset_ui, weight_controls):
 
 
 @app.cell
-def _(atom_set_ui, mo, preset_ui, sigma_ui, structure_ui, w_a_ui, w_c_ui, w_r_ui):
+def _(
+    atom_set_ui,
+    mo,
+    preset_ui,
+    sigma_ui,
+    structure_ui,
+    w_a_ui,
+    w_c_ui,
+    w_r_ui,
+):
     mo.vstack(
         [
             mo.hstack([preset_ui, structure_ui, atom_set_ui, sigma_ui], justify="start"),
@@ -142,7 +151,16 @@ def _(
 
 
 @app.cell
-def _(mo, precond, print_table, sigma, sigma_data, structure, table_view, weights):
+def _(
+    mo,
+    precond,
+    print_table,
+    sigma,
+    sigma_data,
+    structure,
+    table_view,
+    weights,
+):
     summary = precond.level_summary(structure, weights, sigma_data, sigma)
     print_table(f"per level at σ = {sigma:g} Å ({structure.name}, preset σ_data = {sigma_data:g})", summary)
     mo.vstack(

@@ -19,7 +19,8 @@ def _():
     from pomodoro_core.training.transformer import IDENTITIES
     from pomodoro_core.core.noise import NoiseWeights
     from pomodoro_core.core.presets import get_preset
-    from pomodoro_core.training.sampler import SOLVERS, sample_trajectory
+    from pomodoro_core.core.sampling import SOLVERS
+    from pomodoro_core.training.sampler import sample_trajectory
     from pomodoro_core.training.trainer import default_budget, metrics_long
     from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
 

@@ -42,9 +42,24 @@ def test_assumption_changes_the_sampling_claims():
 
 def test_verdict_rule():
     a = claims.Assumptions(load_structure(find_structure("5a7u")))
-    assert claims.verdict(1.04, 1.0, a) == claims.HOLDS
-    assert claims.verdict(1.2, 1.0, a).startswith(claims.ROUGHLY)
-    assert claims.verdict(0.1, 1.0, a).startswith(claims.FAILS) and "x10" in claims.verdict(0.1, 1.0, a)
+    assert claims.by_ratio(1.04, 1.0, a, "").kind == claims.HOLDS
+    assert claims.by_ratio(1.2, 1.0, a, "").kind == claims.ROUGHLY
+    off = claims.by_ratio(0.1, 1.0, a, "")
+    assert off.kind == claims.FAILS and "x10" in off.text and off.value == 0.1
+
+
+def test_every_claim_is_a_named_function_returning_a_verdict(table):
+    """The registry: one function per claim, named for what it checks, each returning a Verdict of a known kind."""
+    assert len({c.check.__name__ for c in claims.CLAIMS}) == len(claims.CLAIMS) == table.height
+    assert {c.check.__module__.rsplit(".", 1)[-1] for c in claims.CLAIMS} == {"seed000", "seed003"}
+    assert set(table["kind"]) <= set(claims.KINDS)
+    assert all(v.startswith(k) for k, v in zip(table["kind"], table["verdict"], strict=True))
+
+
+def test_log_uniform_claim_is_computed_not_typed_in(table):
+    """G13: the weight on F under log-uniform ln sigma is flat (max/min = 1), computed on a grid."""
+    g13 = _row(table, "G13")
+    assert g13["computed"] == pytest.approx(1.0, abs=1e-9) and "slope -3.00" in g13["verdict"]
 
 
 def test_gradient_ratio_claims_independently(table):
@@ -59,4 +74,4 @@ def test_gradient_ratio_claims_independently(table):
 
 def test_counts_add_up(table):
     c = claims.verdict_counts(table)
-    assert sum(c.values()) == table.height
+    assert sum(c.values()) == table.height and set(c) == set(claims.KINDS)

@@ -11,6 +11,7 @@ from pomodoro_core.core import edm
 from pomodoro_core.core.edm import LogNormalSigma
 from pomodoro_core.core.errors import ParameterError
 from pomodoro_core.core.presets import PRESET_NAMES, get_preset
+from pomodoro_core.core.sampling import SamplerConfig
 
 sigmas = st.floats(1e-4, 1e4)
 sigma_datas = st.floats(0.05, 100)
@@ -116,7 +117,7 @@ def test_churn():
 @pytest.mark.parametrize("name", PRESET_NAMES)
 def test_presets_are_consistent(name):
     p = get_preset(name)
-    t = p.schedule()
+    t = SamplerConfig.from_preset(p).sigmas()
     assert t[0] == pytest.approx(p.first_sigma)
     assert p.training_sigma.median > 0
 

@@ -7,11 +7,12 @@ import torch
 from pomodoro_core.core.hierarchy import Hierarchy
 from pomodoro_core.core.noise import NoiseWeights, level_variances
 from pomodoro_core.core.presets import get_preset
+from pomodoro_core.core.sampling import SamplerConfig
 from pomodoro_core.core.structure import contiguous_crop, find_structure, load_structure, spatial_crop
 from pomodoro_core.experiments.evaluation import denoising_gain, perfect_denoiser
 from pomodoro_core.training.context import Context
 from pomodoro_core.training.metrics import late_residue_travel, mobility, order_free_fit
-from pomodoro_core.training.sampler import SamplerConfig, sample_trajectory
+from pomodoro_core.training.sampler import sample_trajectory
 from pomodoro_core.training.trainer import centred_coords
 
 REVIEWED = NoiseWeights(8.2, 1.6, 1.3)

@@ -12,13 +12,14 @@ from pomodoro_core.core.geometry import kabsch, random_rigid_motion, random_rota
 from pomodoro_core.core.hierarchy import LEVELS, Hierarchy
 from pomodoro_core.core.noise import ISOTROPIC, NoiseWeights
 from pomodoro_core.core.presets import get_preset
+from pomodoro_core.core.sampling import SamplerConfig
 from pomodoro_core.core.structure import consecutive_ca_pairs, contiguous_crop, covalent_bonds, find_structure, load_structure
 from pomodoro_core.training.cache import load_checkpoint, save_checkpoint, train_cached
 from pomodoro_core.training.context import Context
 from pomodoro_core.training.denoiser import ModelConfig, build_denoiser
 from pomodoro_core.training.losses import DenoisingLoss
 from pomodoro_core.training.metrics import mobility, sample_report, violations
-from pomodoro_core.training.sampler import SamplerConfig, edm_sample, sample_trajectory
+from pomodoro_core.training.sampler import edm_sample, sample_trajectory
 from pomodoro_core.training.trainer import TrainConfig, centred_coords, train
 
 

@@ -1,8 +1,9 @@
-"""Pitfall 8: does the sampling schedule stay inside the training sigma distribution?"""
+"""Pitfall 8: does the sampling schedule stay inside the training sigma distribution?
+
+The analysis reads the same `SamplerConfig` the sampler runs with (Euler steps: one
+network evaluation per step)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -11,52 +12,10 @@ from ..core import edm
 from ..core.edm import LogNormalSigma
 from ..core.errors import ParameterError
 from ..core.presets import Preset
+from ..core.sampling import SamplerConfig
 
 
-@dataclass(frozen=True)
-class SamplerSettings:
-    steps: int
-    sigma_min: float
-    sigma_max: float
-    rho: float
-    sigma_data: float
-    times_sigma_data: bool
-    gamma_0: float = 0.0
-    gamma_min: float = 1.0
-    noise_scale: float = 1.0
-    step_scale: float = 1.0
-
-    def __post_init__(self):
-        if not self.step_scale > 0:
-            raise ParameterError(f"step_scale must be > 0 (got {self.step_scale})")
-        if not self.noise_scale >= 0:
-            raise ParameterError(f"noise_scale must be >= 0 (got {self.noise_scale})")
-
-    @classmethod
-    def from_preset(cls, p: Preset, **changes) -> SamplerSettings:
-        kw = dict(
-            steps=p.steps,
-            sigma_min=p.sigma_min,
-            sigma_max=p.sigma_max,
-            rho=p.rho,
-            sigma_data=p.sigma_data,
-            times_sigma_data=p.schedule_times_sigma_data,
-            gamma_0=p.gamma_0,
-            gamma_min=p.gamma_min,
-            noise_scale=p.noise_scale,
-            step_scale=p.step_scale,
-        )
-        kw.update(changes)
-        return cls(**kw)
-
-    def sigmas(self) -> np.ndarray:
-        return edm.karras_sigmas(self.steps, self.sigma_min, self.sigma_max, self.rho, self.sigma_data, self.times_sigma_data)
-
-    def t_hat(self) -> np.ndarray:
-        return edm.churned_levels(self.sigmas(), self.gamma_0, self.gamma_min)
-
-
-def oracle_noise_left(s: SamplerSettings) -> np.ndarray:
+def oracle_noise_left(s: SamplerConfig) -> np.ndarray:
     """Noise std actually left after each step of the AF3/Boltz sampler with a perfect denoiser.
 
     Step i: churn adds noise_scale * sqrt(t_hat^2 - t_i^2) of fresh noise, so the noise is
@@ -76,7 +35,7 @@ def oracle_noise_left(s: SamplerSettings) -> np.ndarray:
     return np.asarray(out)
 
 
-def coverage(s: SamplerSettings, train: LogNormalSigma, q: float) -> dict[str, float]:
+def coverage(s: SamplerConfig, train: LogNormalSigma, q: float) -> dict[str, float]:
     """How much of the sampling runs above the training quantile q."""
     if not 0 < q < 1:
         raise ParameterError(f"training quantile q must lie in (0, 1) (got {q})")
@@ -98,7 +57,7 @@ def coverage(s: SamplerSettings, train: LogNormalSigma, q: float) -> dict[str, f
     }
 
 
-def levels_frame(s: SamplerSettings, train: LogNormalSigma, q: float) -> pl.DataFrame:
+def levels_frame(s: SamplerConfig, train: LogNormalSigma, q: float) -> pl.DataFrame:
     t = s.sigmas()[:-1]
     t_hat = s.t_hat()
     left = oracle_noise_left(s)
@@ -124,7 +83,7 @@ def density_frame(train: LogNormalSigma, lo: float, hi: float, n: int = 400) -> 
 def preset_comparison(presets: list[Preset], q: float = 0.999) -> pl.DataFrame:
     rows = []
     for p in presets:
-        s = SamplerSettings.from_preset(p)
+        s = SamplerConfig.from_preset(p)
         c = coverage(s, p.training_sigma, q)
         left = oracle_noise_left(s)
         rows.append(

@@ -82,6 +82,11 @@ class LogNormalSigma:
         _check_positive("P_std", self.P_std)
         _check_positive("the sigma scale (sigma_data)", self.scale)
 
+    @classmethod
+    def for_training(cls, P_mean: float, P_std: float, sigma_data: float, times_sigma_data: bool) -> LogNormalSigma:
+        """sigma = sigma_data exp(P_mean + P_std n) when times_sigma_data (AF3, Boltz, pomodoro), else exp(...) (EDM)."""
+        return cls(P_mean, P_std, sigma_data if times_sigma_data else 1.0)
+
     @property
     def mu(self) -> float:
         """Mean of ln(sigma)."""

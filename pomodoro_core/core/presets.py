@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
-from .edm import LogNormalSigma, karras_sigmas
+from .edm import LogNormalSigma
 from .errors import ParameterError
 from .noise import ISOTROPIC, NoiseWeights
 
@@ -32,12 +30,7 @@ class Preset:
 
     @property
     def training_sigma(self) -> LogNormalSigma:
-        return LogNormalSigma(self.P_mean, self.P_std, self.sigma_data if self.train_times_sigma_data else 1.0)
-
-    def schedule(self, steps: int | None = None) -> np.ndarray:
-        return karras_sigmas(
-            steps or self.steps, self.sigma_min, self.sigma_max, self.rho, self.sigma_data, self.schedule_times_sigma_data
-        )
+        return LogNormalSigma.for_training(self.P_mean, self.P_std, self.sigma_data, self.train_times_sigma_data)
 
     @property
     def first_sigma(self) -> float:

@@ -50,9 +50,9 @@ import torch
 from ..core.errors import ParameterError
 from ..core.noise import ISOTROPIC, NoiseWeights
 from ..core.presets import get_preset
+from ..core.sampling import SamplerConfig
 from ..core.structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
 from ..training.denoiser import ModelConfig
-from ..training.sampler import SamplerConfig
 from ..training.trainer import THREADS_ENV, TrainConfig, centred_coords, default_device, pin_threads, train
 from .design import fractional_factorial
 from .evaluation import denoising_gain, sampling_outcomes

@@ -23,12 +23,13 @@ import torch
 from ..core.geometry import superpose
 from ..core.hierarchy import Hierarchy
 from ..core.noise import NoiseWeights, multiscale_noise
+from ..core.sampling import SamplerConfig
 from ..core.structure import Structure
 from ..training.context import Context
 from ..training.denoiser import ModelConfig, build_denoiser
 from ..training.metrics import late_residue_travel, structure_outcome
 from ..training.preconditioner import MultiscalePrecond
-from ..training.sampler import SamplerConfig, sample_trajectory
+from ..training.sampler import sample_trajectory
 from ..training.trainer import centred_coords
 
 GAIN_LEVELS = ("atom", "residue_vs_chain", "chain_vs_complex")

@@ -199,14 +199,12 @@ def criterion_chart(curves: pl.DataFrame, mc: pl.DataFrame, column: str) -> alt.
 
 
 def verdict_chart(table: pl.DataFrame) -> alt.Chart:
-    t = table.with_columns(
-        kind=pl.col("verdict").str.extract(r"^(holds|roughly|does not hold|new finding)", 1).fill_null("other")
-    )
+    """Claims per verdict kind (the audit table's `kind` column), coloured by seed."""
     return (
-        alt.Chart(t)
+        alt.Chart(table.select("kind", "seed"))
         .mark_bar()
         .encode(
-            y=alt.Y("kind:N", title=None, sort=["holds", "roughly", "does not hold", "new finding", "other"]),
+            y=alt.Y("kind:N", title=None, sort=["holds", "roughly", "does not hold", "new finding"]),
             x=alt.X("count():Q", title="claims"),
             color=alt.Color("seed:N"),
             tooltip=["kind", "seed", "count()"],

@@ -96,7 +96,7 @@ class TrainConfig:
 
     @property
     def training_sigma(self) -> LogNormalSigma:
-        return LogNormalSigma(self.P_mean, self.P_std, self.sigma_data if self.train_times_sigma_data else 1.0)
+        return LogNormalSigma.for_training(self.P_mean, self.P_std, self.sigma_data, self.train_times_sigma_data)
 
     @property
     def loss(self) -> DenoisingLoss:
