@@ -23,6 +23,9 @@ bench: setup
 	$(PYTHON) benchmarks/bench_analyses.py
 	$(PYTHON) benchmarks/bench_training.py
 
+# lint fixes what it can: ruff, then marimo's canonical cell form (signatures, returns), then checks the layers
 lint: setup
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m marimo check notebooks
+	$(PYTHON) -m ruff check --fix .
+	$(PYTHON) -m ruff format .
+	$(PYTHON) -m marimo check --fix notebooks/*.py
+	lint-imports

@@ -6,35 +6,15 @@ app = marimo.App(width="full", app_title="00 · Claims audit of the review")
 
 @app.cell
 def _():
-    import argparse
-    import sys
-    from pathlib import Path
-
     import marimo as mo
     import polars as pl
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core.report import charts
+    from pomodoro_core.report import charts, ui
     from pomodoro_core.audit import claims
-    from pomodoro_core.core.structure import find_structure, load_structure
-    from pomodoro_core.report.ui import guarded, key_figure, parse_args, print_table, say, structure_dropdown, table_view
+    from pomodoro_core.core import structure as structures
+    from pomodoro_core.report.args import Flag, notebook_args
 
-    return (
-        argparse,
-        charts,
-        claims,
-        find_structure,
-        guarded,
-        key_figure,
-        load_structure,
-        mo,
-        parse_args,
-        pl,
-        print_table,
-        say,
-        structure_dropdown,
-        table_view,
-    )
+    return Flag, charts, claims, mo, notebook_args, pl, structures, ui
 
 
 @app.cell
@@ -51,20 +31,19 @@ def _(mo):
 
 
 @app.cell
-def _(argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Claims audit of the seed documents")
-    _p.add_argument("--structure", default="4E43", help="gives atoms per residue and residues per chain")
-    _p.add_argument(
-        "--sampling-sigma", choices=["schedule", "raw"], default="schedule", help="which σ pitfall 1's sampling offsets refer to"
+def _(Flag, notebook_args):
+    args = notebook_args(
+        "Claims audit of the seed documents",
+        "structure",
+        "crop",
+        sampling_sigma=Flag(str, "schedule", "which σ pitfall 1's sampling offsets refer to", ("schedule", "raw")),
     )
-    _p.add_argument("--crop", type=int, default=32, help="residues in pitfall 5's crop")
-    args = parse_args(_p)
     return (args,)
 
 
 @app.cell
-def _(args, mo, structure_dropdown):
-    structure_ui = structure_dropdown(args.structure, label="structure")
+def _(args, mo, ui):
+    structure_ui = ui.structure_dropdown(args.structure, label="structure")
     sampling_ui = mo.ui.radio(
         {"the schedule's first level σ_max·σ_data (what the code does)": "schedule", "σ_max = 80 as written in pitfall 1": "raw"},
         value="the schedule's first level σ_max·σ_data (what the code does)"
@@ -78,16 +57,8 @@ def _(args, mo, structure_dropdown):
 
 
 @app.cell
-def _(
-    claims,
-    crop_ui,
-    find_structure,
-    guarded,
-    load_structure,
-    sampling_ui,
-    structure_ui,
-):
-    structure = guarded(lambda: load_structure(find_structure(structure_ui.value)))
+def _(claims, crop_ui, sampling_ui, structure_ui, structures, ui):
+    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value)))
     assumptions = claims.Assumptions(structure=structure, sampling_sigma=sampling_ui.value, crop_residues=crop_ui.value)
     table = claims.audit(assumptions)
     counts = claims.verdict_counts(table)
@@ -95,12 +66,12 @@ def _(
 
 
 @app.cell
-def _(charts, counts, key_figure, mo, print_table, say, structure, table):
-    print_table("verdict counts", table.group_by("seed").len().sort("seed"))
-    say(f"verdicts: {counts}")
-    key_figure("claims checked", len(table))
+def _(charts, counts, mo, structure, table, ui):
+    ui.print_table("verdict counts", table.group_by("seed").len().sort("seed"))
+    ui.say(f"verdicts: {counts}")
+    ui.key_figure("claims checked", len(table))
     for _k, _v in counts.items():
-        key_figure(f"verdict: {_k}", _v)
+        ui.key_figure(f"verdict: {_k}", _v)
     mo.vstack(
         [
             mo.md(
@@ -126,9 +97,9 @@ def _(mo, pl, table):
 
 
 @app.cell
-def _(mo, print_table, table, table_view):
-    print_table("all claims", table.select("id", "seed", "claimed", "computed", "verdict"))
-    mo.vstack([mo.md("## Every claim"), table_view(table, page_size=50)])
+def _(mo, table, ui):
+    ui.print_table("all claims", table.select("id", "seed", "claimed", "computed", "verdict"))
+    mo.vstack([mo.md("## Every claim"), ui.table_view(table, page_size=50)])
     return
 
 

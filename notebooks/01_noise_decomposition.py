@@ -9,52 +9,23 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-    import sys
-    from pathlib import Path
-
     import marimo as mo
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core.report import charts
+    from pomodoro_core.report import charts, ui
     from pomodoro_core.analysis import decomposition
-    from pomodoro_core.core.hierarchy import Hierarchy
-    from pomodoro_core.core.noise import NoiseWeights, sample_component_grams
-    from pomodoro_core.core.presets import PRESET_NAMES
-    from pomodoro_core.core.structure import ATOM_SETS, find_structure, load_structure
-    from pomodoro_core.report.ui import (
-        fail,
-        guarded,
-        key_figure,
-        parse_args,
-        print_table,
-        say,
-        structure_dropdown,
-        table_view,
-        weight_controls,
-    )
+    from pomodoro_core.core import hierarchy, noise, presets, structure as structures
+    from pomodoro_core.report.args import notebook_args
 
     return (
-        ATOM_SETS,
-        Hierarchy,
-        NoiseWeights,
-        PRESET_NAMES,
-        argparse,
         charts,
         decomposition,
-        fail,
-        find_structure,
-        guarded,
-        key_figure,
-        load_structure,
+        hierarchy,
         mo,
-        parse_args,
-        print_table,
-        sample_component_grams,
-        say,
-        structure_dropdown,
-        table_view,
-        weight_controls,
+        noise,
+        notebook_args,
+        presets,
+        structures,
+        ui,
     )
 
 
@@ -75,34 +46,28 @@ def _(mo):
 
 
 @app.cell
-def _(ATOM_SETS, PRESET_NAMES, argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Noise decomposition of the multiscale noise (pitfall 1)")
-    _p.add_argument("--preset", default="pomodoro-v0.9.0", choices=PRESET_NAMES)
-    _p.add_argument("--w-c", type=float, default=None, help="chain weight (default: the preset's)")
-    _p.add_argument("--w-r", type=float, default=None, help="residue weight (default: the preset's)")
-    _p.add_argument("--w-a", type=float, default=None, help="atom weight (default: the preset's)")
-    _p.add_argument("--sigma", type=float, default=16.0, help="noise level in Å")
-    _p.add_argument("--structure", default="4E43", help="name in data/ or a path")
-    _p.add_argument("--atom-set", default="backbone_cb", choices=ATOM_SETS)
-    _p.add_argument("--samples", type=int, default=4000, help="Monte Carlo samples")
-    _p.add_argument("--seed", type=int, default=0)
-    args = parse_args(_p)
+def _(notebook_args):
+    args = notebook_args(
+        "Noise decomposition of the multiscale noise (pitfall 1)",
+        *("preset", "w-c", "w-r", "w-a", "sigma", "structure", "atom-set", "samples", "seed"),
+        samples=4000,
+    )
     return (args,)
 
 
 @app.cell
-def _(ATOM_SETS, PRESET_NAMES, args, mo, structure_dropdown):
-    preset_ui = mo.ui.dropdown(PRESET_NAMES, value=args.preset, label="preset")
-    structure_ui = structure_dropdown(args.structure, label="structure")
-    atom_set_ui = mo.ui.dropdown(ATOM_SETS, value=args.atom_set, label="atom set")
+def _(args, mo, presets, structures, ui):
+    preset_ui = mo.ui.dropdown(presets.PRESET_NAMES, value=args.preset, label="preset")
+    structure_ui = ui.structure_dropdown(args.structure, label="structure")
+    atom_set_ui = mo.ui.dropdown(structures.ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")
     samples_ui = mo.ui.slider(200, 20000, step=200, value=min(max(args.samples, 200), 20000), label="Monte Carlo samples")
     return atom_set_ui, preset_ui, samples_ui, sigma_ui, structure_ui
 
 
 @app.cell
-def _(args, preset_ui, weight_controls):
-    w_c_ui, w_r_ui, w_a_ui = weight_controls(preset_ui.value, args)
+def _(args, preset_ui, ui):
+    w_c_ui, w_r_ui, w_a_ui = ui.weight_controls(preset_ui.value, args)
     return w_a_ui, w_c_ui, w_r_ui
 
 
@@ -130,32 +95,32 @@ def _(
 
 
 @app.cell
-def _(NoiseWeights, fail, guarded, sigma_ui, w_a_ui, w_c_ui, w_r_ui):
-    weights = guarded(NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
+def _(noise, sigma_ui, ui, w_a_ui, w_c_ui, w_r_ui):
+    weights = ui.guarded(noise.NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
     sigma = sigma_ui.value
     if not (sigma is not None and sigma > 0):
-        fail(f"σ must be > 0 (got {sigma})")
+        ui.fail(f"σ must be > 0 (got {sigma})")
     return sigma, weights
 
 
 @app.cell
-def _(atom_set_ui, find_structure, guarded, load_structure, mo, structure_ui):
-    structure = guarded(lambda: load_structure(find_structure(structure_ui.value), atom_set_ui.value))
+def _(atom_set_ui, mo, structure_ui, structures, ui):
+    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value), atom_set_ui.value))
     mo.md(f"**Structure** {structure.summary()}." + (f" Notes: {'; '.join(structure.notes)}." if structure.notes else ""))
     return (structure,)
 
 
 @app.cell
-def _(decomposition, mo, print_table, table_view, weights):
+def _(decomposition, mo, ui, weights):
     shares = decomposition.level_shares(weights)
-    print_table("level shares of the per-atom noise variance", shares)
-    mo.vstack([mo.md("## Each level's share of the noise variance"), table_view(shares)])
+    ui.print_table("level shares of the per-atom noise variance", shares)
+    mo.vstack([mo.md("## Each level's share of the noise variance"), ui.table_view(shares)])
     return
 
 
 @app.cell
-def _(Hierarchy, args, sample_component_grams, samples_ui, structure):
-    grams = sample_component_grams(Hierarchy.from_structure(structure), samples_ui.value, seed=args.seed)
+def _(args, hierarchy, noise, samples_ui, structure):
+    grams = noise.sample_component_grams(hierarchy.Hierarchy.from_structure(structure), samples_ui.value, seed=args.seed)
     return (grams,)
 
 
@@ -166,8 +131,8 @@ def _(decomposition, grams, sigma, structure, weights):
 
 
 @app.cell
-def _(charts, mo, print_table, samples_ui, sigma, table, table_view):
-    print_table(f"effective sigma per read-out at sigma={sigma:g} Å (closed form vs Monte Carlo)", table.drop("what"))
+def _(charts, mo, samples_ui, sigma, table, ui):
+    ui.print_table(f"effective sigma per read-out at sigma={sigma:g} Å (closed form vs Monte Carlo)", table.drop("what"))
     _worst = float(table["mc_rel_error"].abs().max())
     mo.vstack(
         [
@@ -177,7 +142,7 @@ def _(charts, mo, print_table, samples_ui, sigma, table, table_view):
         {samples_ui.value} noise draws; its largest relative deviation from the closed form here is
         **{_worst:.2%}**. 'Isotropic' is what Boltz / AF3 noise (one independent offset per atom) gives."""
             ),
-            table_view(table),
+            ui.table_view(table),
             mo.ui.altair_chart(charts.effective_sigma_bars(table)),
         ]
     )
@@ -213,14 +178,14 @@ def _(args, charts, decomposition, mo, sigma, structure, weights):
 
 
 @app.cell
-def _(decomposition, key_figure, mo, say, structure, table, weights):
+def _(decomposition, mo, structure, table, ui, weights):
     verdict = decomposition.pitfall1_verdict(table, weights, structure)
-    say("\n== verdict on pitfall 1 ==\n" + verdict)
+    ui.say("\n== verdict on pitfall 1 ==\n" + verdict)
     _r = {row["readout"]: row for row in table.iter_rows(named=True)}
-    key_figure("residue vs chain σ / σ", _r["residue_vs_chain"]["over_sigma"])
-    key_figure("same, isotropic noise", _r["residue_vs_chain"]["isotropic_over_sigma"])
-    key_figure("atom vs residue σ / σ", _r["atom_vs_residue"]["over_sigma"])
-    key_figure("max |MC − closed form| / closed form", float(table["mc_rel_error"].abs().max()))
+    ui.key_figure("residue vs chain σ / σ", _r["residue_vs_chain"]["over_sigma"])
+    ui.key_figure("same, isotropic noise", _r["residue_vs_chain"]["isotropic_over_sigma"])
+    ui.key_figure("atom vs residue σ / σ", _r["atom_vs_residue"]["over_sigma"])
+    ui.key_figure("max |MC − closed form| / closed form", float(table["mc_rel_error"].abs().max()))
     mo.callout(mo.md("## Verdict on pitfall 1\n" + verdict), kind="info")
     return
 

@@ -9,45 +9,30 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-    import sys
-    from pathlib import Path
-
     import marimo as mo
     import numpy as np
     import polars as pl
     import torch
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core.report import charts
-    from pomodoro_core.analysis import gradient
-    from pomodoro_core.core.edm import LogNormalSigma
-    from pomodoro_core.analysis.probe import PerAtomMLP
-    from pomodoro_core.core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.core.structure import find_structure, load_structure
-    from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, structure_dropdown, table_view
+    from pomodoro_core.report import charts, ui
+    from pomodoro_core.analysis import gradient, probe
+    from pomodoro_core.core import edm, presets, structure as structures
+    from pomodoro_core.report.args import Flag, notebook_args
 
     return (
-        LogNormalSigma,
-        PRESET_NAMES,
-        PerAtomMLP,
-        argparse,
+        Flag,
         charts,
-        fail,
-        find_structure,
-        get_preset,
+        edm,
         gradient,
-        guarded,
-        key_figure,
-        load_structure,
         mo,
+        notebook_args,
         np,
-        parse_args,
         pl,
-        print_table,
-        structure_dropdown,
-        table_view,
+        presets,
+        probe,
+        structures,
         torch,
+        ui,
     )
 
 
@@ -68,33 +53,31 @@ def _(mo):
 
 
 @app.cell
-def _(PRESET_NAMES, argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Effective gradient vs sigma (seed 003)")
-    _p.add_argument("--p-mean", type=float, default=-1.84)
-    _p.add_argument("--p-std", type=float, default=2.8)
-    _p.add_argument("--sigma-data", type=float, default=16.0)
-    _p.add_argument("--sigma-min", type=float, default=1e-3, help="σ_min in units of σ_data (as in the presets)")
-    _p.add_argument("--sigma-max", type=float, default=80.0, help="σ_max in units of σ_data (log-uniform alternative)")
-    _p.add_argument("--presets", nargs="*", default=["pomodoro-v0.9.0", "pomodoro-v0.9.1", "boltz-2"], choices=PRESET_NAMES)
-    _p.add_argument("--structure", default="4E43")
-    _p.add_argument("--check-draws", type=int, default=4, help="noise draws per σ in the untrained-model check")
-    _p.add_argument("--seed", type=int, default=0)
-    args = parse_args(_p)
+def _(Flag, notebook_args):
+    args = notebook_args(
+        "Effective gradient vs sigma (seed 003)",
+        *("p-mean", "p-std", "sigma-data", "sigma-min", "sigma-max", "presets", "structure", "seed"),
+        p_mean=-1.84,
+        p_std=2.8,
+        sigma_min=1e-3,
+        sigma_max=80.0,
+        check_draws=Flag(int, 4, "noise draws per σ in the untrained-model check"),
+    )
     return (args,)
 
 
 @app.cell
-def _(PRESET_NAMES, args, gradient, mo, structure_dropdown):
+def _(args, gradient, mo, presets, ui):
     p_mean_ui = mo.ui.slider(-6.0, 3.0, step=0.02, value=args.p_mean, label="P_mean", show_value=True, debounce=True)
     p_std_ui = mo.ui.slider(0.0, 4.0, step=0.05, value=args.p_std, label="P_std", show_value=True, debounce=True)
     sigma_data_ui = mo.ui.number(value=args.sigma_data, step=0.5, label="σ_data (Å)")
     sigma_min_ui = mo.ui.number(value=args.sigma_min, step=1e-4, label="σ_min / σ_data")
     sigma_max_ui = mo.ui.number(value=args.sigma_max, step=1.0, label="σ_max / σ_data (log-uniform)")
-    presets_ui = mo.ui.multiselect(PRESET_NAMES, value=args.presets, label="presets to overlay")
+    presets_ui = mo.ui.multiselect(presets.PRESET_NAMES, value=args.presets, label="presets to overlay")
     quantity_ui = mo.ui.radio(
         {v: k for k, v in gradient.QUANTITIES.items()}, value=gradient.QUANTITIES["p_lambda_cout2"], label="curve"
     )
-    structure_ui = structure_dropdown(args.structure, label="structure (bands)")
+    structure_ui = ui.structure_dropdown(args.structure, label="structure (bands)")
     return (
         p_mean_ui,
         p_std_ui,
@@ -132,32 +115,23 @@ def _(
 
 
 @app.cell
-def _(
-    LogNormalSigma,
-    fail,
-    guarded,
-    p_mean_ui,
-    p_std_ui,
-    sigma_data_ui,
-    sigma_max_ui,
-    sigma_min_ui,
-):
+def _(edm, p_mean_ui, p_std_ui, sigma_data_ui, sigma_max_ui, sigma_min_ui, ui):
     sigma_data = sigma_data_ui.value
     if not (sigma_data is not None and sigma_data > 0):
-        fail(f"σ_data must be > 0 (got {sigma_data})")
+        ui.fail(f"σ_data must be > 0 (got {sigma_data})")
     if not (sigma_min_ui.value is not None and sigma_min_ui.value > 0):
-        fail(f"σ_min must be > 0 (got {sigma_min_ui.value})")
+        ui.fail(f"σ_min must be > 0 (got {sigma_min_ui.value})")
     if not (sigma_max_ui.value is not None and sigma_max_ui.value > sigma_min_ui.value):
-        fail(f"σ_max ({sigma_max_ui.value}) must be greater than σ_min ({sigma_min_ui.value})")
-    custom = guarded(LogNormalSigma, p_mean_ui.value, p_std_ui.value, sigma_data)
+        ui.fail(f"σ_max ({sigma_max_ui.value}) must be greater than σ_min ({sigma_min_ui.value})")
+    custom = ui.guarded(edm.LogNormalSigma, p_mean_ui.value, p_std_ui.value, sigma_data)
     return custom, sigma_data
 
 
 @app.cell
-def _(custom, get_preset, presets_ui):
+def _(custom, presets, presets_ui):
     series = {"yours": (custom, custom.scale)}
     for _n in presets_ui.value:
-        _p = get_preset(_n)
+        _p = presets.get_preset(_n)
         series[_n] = (_p.training_sigma, _p.sigma_data)
     return (series,)
 
@@ -186,7 +160,7 @@ def _(charts, curves, gradient, mo, pl, quantity_ui, sigma_data):
 
 
 @app.cell
-def _(custom, gradient, mo, print_table, sigma_data, table_view):
+def _(custom, gradient, mo, sigma_data, ui):
     _zmed = float(gradient.np.log(custom.median / sigma_data))
     _rows = []
     for _za in (-5.0, 2.0):
@@ -199,35 +173,25 @@ def _(custom, gradient, mo, print_table, sigma_data, table_view):
             }
         )
     ratios = gradient.pl.DataFrame(_rows)
-    print_table("your distribution: ratios to the median z (p·λ vs the weight on F)", ratios)
-    mo.vstack([mo.md("## Ratios the seed quotes, for your distribution"), table_view(ratios)])
+    ui.print_table("your distribution: ratios to the median z (p·λ vs the weight on F)", ratios)
+    mo.vstack([mo.md("## Ratios the seed quotes, for your distribution"), ui.table_view(ratios)])
     return
 
 
 @app.cell
-def _(
-    find_structure,
-    gradient,
-    guarded,
-    key_figure,
-    load_structure,
-    pl,
-    print_table,
-    series,
-    structure_ui,
-):
-    structure = guarded(lambda: load_structure(find_structure(structure_ui.value)))
+def _(gradient, pl, series, structure_ui, structures, ui):
+    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value)))
     bands = gradient.structure_bands(structure)
     shares = pl.concat([gradient.band_shares(d, sd, bands).with_columns(series=pl.lit(name)) for name, (d, sd) in series.items()])
-    print_table(f"share of the training signal by σ band ({structure.name})", shares)
+    ui.print_table(f"share of the training signal by σ band ({structure.name})", shares)
     for _r in shares.iter_rows(named=True):
         if _r["band"].startswith("σ < bond"):
-            key_figure(f"{_r['series']}: weight on F below bond length", _r["share_of_weight_on_F"])
+            ui.key_figure(f"{_r['series']}: weight on F below bond length", _r["share_of_weight_on_F"])
     return bands, shares, structure
 
 
 @app.cell
-def _(bands, charts, mo, shares, structure, table_view):
+def _(bands, charts, mo, shares, structure, ui):
     mo.vstack(
         [
             mo.md(
@@ -237,7 +201,7 @@ def _(bands, charts, mo, shares, structure, table_view):
         band (closed form), the quantity the seed first plotted."""
             ),
             mo.ui.altair_chart(charts.band_shares_chart(shares)),
-            table_view(shares),
+            ui.table_view(shares),
         ]
     )
     return
@@ -277,10 +241,10 @@ def _(
 
 
 @app.cell
-def _(custom, get_preset, gradient, mo, presets_ui, print_table, table_view):
-    _presets = [get_preset(n) for n in presets_ui.value]
+def _(custom, gradient, mo, presets, presets_ui, ui):
+    _presets = [presets.get_preset(n) for n in presets_ui.value]
     preset_table = gradient.preset_table(_presets)
-    print_table("training σ distribution per preset", preset_table)
+    ui.print_table("training σ distribution per preset", preset_table)
     _yours = custom
     mo.vstack(
         [
@@ -290,7 +254,7 @@ def _(custom, get_preset, gradient, mo, presets_ui, print_table, table_view):
         Your distribution: median {_yours.median:.3g} Å, mode {_yours.mode:.3g} Å, 95 % in
         [{_yours.interval()[0]:.3g}, {_yours.interval()[1]:.3g}] Å."""
             ),
-            table_view(preset_table),
+            ui.table_view(preset_table),
         ]
     )
     return
@@ -317,25 +281,15 @@ def _(gradient, mo, p_std_ui, sigma_data, sigma_min_ui):
 
 
 @app.cell
-def _(
-    PerAtomMLP,
-    args,
-    gradient,
-    key_figure,
-    np,
-    print_table,
-    sigma_data,
-    structure,
-    torch,
-):
+def _(args, gradient, np, probe, sigma_data, structure, torch, ui):
     _x0 = torch.tensor(structure.coords - structure.coords.mean(0), dtype=torch.float64)[None]
-    _F = PerAtomMLP(seed=args.seed).double()
+    _F = probe.PerAtomMLP(seed=args.seed).double()
     check = gradient.untrained_loss_per_sigma(
         _x0, _F, sigma_data * np.exp(np.linspace(-7, 4, 12)), sigma_data, n_draws=args.check_draws, seed=args.seed
     )
     _s_x = float(_x0.pow(2).mean().sqrt())
-    print_table(f"untrained network: loss per σ vs the analytic λ-weighted target variance (s_x = {_s_x:.2f} Å)", check)
-    key_figure(
+    ui.print_table(f"untrained network: loss per σ vs the analytic λ-weighted target variance (s_x = {_s_x:.2f} Å)", check)
+    ui.key_figure(
         "untrained net: max |loss − analytic| / analytic",
         float(((check["loss"] - check["analytic_loss_F0"]).abs() / check["analytic_loss_F0"]).max()),
     )
@@ -343,7 +297,7 @@ def _(
 
 
 @app.cell
-def _(check, mo, structure, table_view):
+def _(check, mo, structure, ui):
     _err = float(((check["loss"] - check["analytic_loss_F0"]).abs() / check["analytic_loss_F0"]).max())
     _s_x = float(check["analytic_loss_F0"][-1]) ** 0.5
     mo.vstack(
@@ -356,7 +310,7 @@ def _(check, mo, structure, table_view):
         "loss ≈ 1 at every σ" holds only when σ_data matches the data. The gradient with respect to F (grad_rms_F ≈ 2√loss) does
         not grow at low σ: λ·c_out² = 1 in torch too."""
             ),
-            table_view(check),
+            ui.table_view(check),
         ]
     )
     return

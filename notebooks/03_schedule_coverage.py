@@ -9,34 +9,23 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-    import sys
-    from pathlib import Path
-
     import marimo as mo
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core.report import charts
+    from pomodoro_core.report import charts, ui
     from pomodoro_core.analysis import schedule
-    from pomodoro_core.core.edm import LogNormalSigma
-    from pomodoro_core.core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.core.sampling import SamplerConfig
-    from pomodoro_core.report.ui import guarded, key_figure, parse_args, print_table, table_view
+    from pomodoro_core.core import edm, presets, sampling
+    from pomodoro_core.report.args import Flag, notebook_args
 
     return (
-        LogNormalSigma,
-        PRESET_NAMES,
-        SamplerConfig,
-        argparse,
+        Flag,
         charts,
-        get_preset,
-        guarded,
-        key_figure,
+        edm,
         mo,
-        parse_args,
-        print_table,
+        notebook_args,
+        presets,
+        sampling,
         schedule,
-        table_view,
+        ui,
     )
 
 
@@ -56,27 +45,19 @@ def _(mo):
 
 
 @app.cell
-def _(PRESET_NAMES, argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Sampling schedule vs training sigma distribution (pitfall 8)")
-    _p.add_argument("--preset", default="pomodoro-v0.9.0", choices=PRESET_NAMES, help="starting values")
-    _p.add_argument("--sigma-max", type=float, default=None)
-    _p.add_argument("--sigma-min", type=float, default=None)
-    _p.add_argument("--rho", type=float, default=None)
-    _p.add_argument("--steps", type=int, default=None)
-    _p.add_argument("--times-sigma-data", choices=["yes", "no"], default=None)
-    _p.add_argument("--p-mean", type=float, default=None)
-    _p.add_argument("--p-std", type=float, default=None)
-    _p.add_argument("--gamma-0", type=float, default=None)
-    _p.add_argument("--gamma-min", type=float, default=None)
-    _p.add_argument("--step-scale", type=float, default=None)
-    _p.add_argument("--q", type=float, default=0.999, help="training quantile")
-    args = parse_args(_p)
+def _(Flag, notebook_args):
+    args = notebook_args(
+        "Sampling schedule vs training sigma distribution (pitfall 8)",
+        *("preset", "sigma-max", "sigma-min", "rho", "times-sigma-data", "p-mean", "p-std"),
+        *("gamma-0", "gamma-min", "step-scale", "q"),
+        steps=Flag(int, None, "sampling steps (default: the preset's)"),
+    )
     return (args,)
 
 
 @app.cell
-def _(args, get_preset, mo):
-    _pr = get_preset(args.preset)
+def _(args, mo, presets):
+    _pr = presets.get_preset(args.preset)
     _v = lambda cli, default: default if cli is None else cli  # noqa: E731
     sigma_max_ui = mo.ui.number(value=_v(args.sigma_max, _pr.sigma_max), step=1.0, label="σ_max")
     sigma_min_ui = mo.ui.number(value=_v(args.sigma_min, _pr.sigma_min), step=1e-4, label="σ_min")
@@ -122,15 +103,14 @@ def _(args, get_preset, mo):
 
 @app.cell
 def _(
-    LogNormalSigma,
-    SamplerConfig,
+    edm,
     gamma_0_ui,
     gamma_min_ui,
-    guarded,
     p_mean_ui,
     p_std_ui,
     q_ui,
     rho_ui,
+    sampling,
     schedule,
     sigma_data,
     sigma_max_ui,
@@ -138,9 +118,10 @@ def _(
     step_scale_ui,
     steps_ui,
     times_ui,
+    ui,
 ):
-    settings = guarded(
-        SamplerConfig,
+    settings = ui.guarded(
+        sampling.SamplerConfig,
         steps=steps_ui.value,
         sigma_min=sigma_min_ui.value,
         sigma_max=sigma_max_ui.value,
@@ -152,34 +133,24 @@ def _(
         step_scale=step_scale_ui.value,
         noise_scale=1.003 if gamma_0_ui.value > 0 else 1.0,
     )
-    train = guarded(LogNormalSigma, p_mean_ui.value, p_std_ui.value, sigma_data)
-    levels = guarded(schedule.levels_frame, settings, train, q_ui.value)
+    train = ui.guarded(edm.LogNormalSigma, p_mean_ui.value, p_std_ui.value, sigma_data)
+    levels = ui.guarded(schedule.levels_frame, settings, train, q_ui.value)
     cov = schedule.coverage(settings, train, q_ui.value)
     return cov, levels, settings, train
 
 
 @app.cell
-def _(
-    charts,
-    cov,
-    key_figure,
-    levels,
-    mo,
-    print_table,
-    schedule,
-    settings,
-    train,
-):
+def _(charts, cov, levels, mo, schedule, settings, train, ui):
     _lo = min(
         float(levels["next_sigma"].filter(levels["next_sigma"] > 0).min()) if settings.steps > 1 else cov["first_sigma"] / 10,
         train.quantile(1e-4),
     )
     _hi = max(cov["first_t_hat"], float(train.quantile(1 - 1e-4))) * 1.5
     _dens = schedule.density_frame(train, _lo / 1.5, _hi)
-    print_table("coverage", schedule.pl.DataFrame([cov]))
-    key_figure("first network evaluation t̂₀ (Å)", cov["first_t_hat"])
-    key_figure("steps above training quantile q", f"{cov['steps_above_q']} of {settings.steps}")
-    key_figure("P_train(σ > t̂₀)", cov["training_sf_at_first"])
+    ui.print_table("coverage", schedule.pl.DataFrame([cov]))
+    ui.key_figure("first network evaluation t̂₀ (Å)", cov["first_t_hat"])
+    ui.key_figure("steps above training quantile q", f"{cov['steps_above_q']} of {settings.steps}")
+    ui.key_figure("P_train(σ > t̂₀)", cov["training_sf_at_first"])
     mo.vstack(
         [
             mo.md(
@@ -213,9 +184,9 @@ def _(cov, mo):
 
 
 @app.cell
-def _(charts, levels, mo, print_table, settings):
+def _(charts, levels, mo, settings, ui):
     _ratio = (levels["noise_left"] / levels["next_sigma"]).filter(levels["next_sigma"] > 0)
-    print_table("noise left after each step (perfect denoiser), first rows", levels.head(8))
+    ui.print_table("noise left after each step (perfect denoiser), first rows", levels.head(8))
     mo.vstack(
         [
             mo.md(
@@ -232,14 +203,14 @@ def _(charts, levels, mo, print_table, settings):
 
 
 @app.cell
-def _(get_preset, mo, print_table, q_ui, schedule, table_view):
+def _(mo, presets, q_ui, schedule, ui):
     _names = ["pomodoro-v0.9.0", "pomodoro-v0.9.1", "boltz-2", "af3", "edm", "review-fixes"]
-    comparison = schedule.preset_comparison([get_preset(n) for n in _names], q=q_ui.value)
-    print_table(f"per-preset comparison (q = {q_ui.value:g})", comparison)
+    comparison = schedule.preset_comparison([presets.get_preset(n) for n in _names], q=q_ui.value)
+    ui.print_table(f"per-preset comparison (q = {q_ui.value:g})", comparison)
     mo.vstack(
         [
             mo.md("## Per-preset comparison (each preset's own schedule and training distribution)"),
-            table_view(comparison),
+            ui.table_view(comparison),
         ]
     )
     return

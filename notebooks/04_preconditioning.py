@@ -9,52 +9,24 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-    import sys
-    from pathlib import Path
-
     import marimo as mo
     import numpy as np
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core.report import charts
+    from pomodoro_core.report import charts, ui
     from pomodoro_core.analysis import precond
-    from pomodoro_core.core.noise import NoiseWeights
-    from pomodoro_core.core.presets import PRESET_NAMES, get_preset
-    from pomodoro_core.core.structure import ATOM_SETS, find_structure, load_structure
-    from pomodoro_core.report.ui import (
-        fail,
-        guarded,
-        key_figure,
-        parse_args,
-        print_table,
-        say,
-        structure_dropdown,
-        table_view,
-        weight_controls,
-    )
+    from pomodoro_core.core import noise, presets, structure as structures
+    from pomodoro_core.report.args import notebook_args
 
     return (
-        ATOM_SETS,
-        NoiseWeights,
-        PRESET_NAMES,
-        argparse,
         charts,
-        fail,
-        find_structure,
-        get_preset,
-        guarded,
-        key_figure,
-        load_structure,
         mo,
+        noise,
+        notebook_args,
         np,
-        parse_args,
         precond,
-        print_table,
-        say,
-        structure_dropdown,
-        table_view,
-        weight_controls,
+        presets,
+        structures,
+        ui,
     )
 
 
@@ -75,33 +47,27 @@ def _(mo):
 
 
 @app.cell
-def _(ATOM_SETS, PRESET_NAMES, argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Per-level preconditioning (pitfalls 2 and 6)")
-    _p.add_argument("--preset", default="pomodoro-v0.9.0", choices=PRESET_NAMES)
-    _p.add_argument("--w-c", type=float, default=None)
-    _p.add_argument("--w-r", type=float, default=None)
-    _p.add_argument("--w-a", type=float, default=None)
-    _p.add_argument("--sigma", type=float, default=16.0, help="σ for the per-level table (Å)")
-    _p.add_argument("--structure", default="4E43")
-    _p.add_argument("--atom-set", default="backbone_cb", choices=ATOM_SETS)
-    _p.add_argument("--samples", type=int, default=1000, help="Monte Carlo noise draws (shared by all σ)")
-    _p.add_argument("--seed", type=int, default=0)
-    args = parse_args(_p)
+def _(notebook_args):
+    args = notebook_args(
+        "Per-level preconditioning (pitfalls 2 and 6)",
+        *("preset", "w-c", "w-r", "w-a", "sigma", "structure", "atom-set", "samples", "seed"),
+        samples=1000,
+    )
     return (args,)
 
 
 @app.cell
-def _(ATOM_SETS, PRESET_NAMES, args, mo, structure_dropdown):
-    preset_ui = mo.ui.dropdown(PRESET_NAMES, value=args.preset, label="preset")
-    structure_ui = structure_dropdown(args.structure, label="structure")
-    atom_set_ui = mo.ui.dropdown(ATOM_SETS, value=args.atom_set, label="atom set")
+def _(args, mo, presets, structures, ui):
+    preset_ui = mo.ui.dropdown(presets.PRESET_NAMES, value=args.preset, label="preset")
+    structure_ui = ui.structure_dropdown(args.structure, label="structure")
+    atom_set_ui = mo.ui.dropdown(structures.ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(value=args.sigma, step=0.5, label="σ for the table (Å)")
     return atom_set_ui, preset_ui, sigma_ui, structure_ui
 
 
 @app.cell
-def _(args, preset_ui, weight_controls):
-    w_c_ui, w_r_ui, w_a_ui = weight_controls(preset_ui.value, args)
+def _(args, preset_ui, ui):
+    w_c_ui, w_r_ui, w_a_ui = ui.weight_controls(preset_ui.value, args)
     return w_a_ui, w_c_ui, w_r_ui
 
 
@@ -127,42 +93,31 @@ def _(
 
 @app.cell
 def _(
-    NoiseWeights,
     atom_set_ui,
-    fail,
-    find_structure,
-    get_preset,
-    guarded,
-    load_structure,
+    noise,
     preset_ui,
+    presets,
     sigma_ui,
     structure_ui,
+    structures,
+    ui,
     w_a_ui,
     w_c_ui,
     w_r_ui,
 ):
-    weights = guarded(NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
+    weights = ui.guarded(noise.NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
     sigma = sigma_ui.value
     if not (sigma is not None and sigma > 0):
-        fail(f"σ must be > 0 (got {sigma})")
-    sigma_data = get_preset(preset_ui.value).sigma_data
-    structure = guarded(lambda: load_structure(find_structure(structure_ui.value), atom_set_ui.value))
+        ui.fail(f"σ must be > 0 (got {sigma})")
+    sigma_data = presets.get_preset(preset_ui.value).sigma_data
+    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value), atom_set_ui.value))
     return sigma, sigma_data, structure, weights
 
 
 @app.cell
-def _(
-    mo,
-    precond,
-    print_table,
-    sigma,
-    sigma_data,
-    structure,
-    table_view,
-    weights,
-):
+def _(mo, precond, sigma, sigma_data, structure, ui, weights):
     summary = precond.level_summary(structure, weights, sigma_data, sigma)
-    print_table(f"per level at σ = {sigma:g} Å ({structure.name}, preset σ_data = {sigma_data:g})", summary)
+    ui.print_table(f"per level at σ = {sigma:g} Å ({structure.name}, preset σ_data = {sigma_data:g})", summary)
     mo.vstack(
         [
             mo.md(
@@ -171,7 +126,7 @@ def _(
         scale of each level on {structure.name} (per-coordinate RMS about the complex centroid; the preset assumes
         {sigma_data:g} Å); the c's with the raw σ and with σ_l; and the c_noise each level would need (pitfall 6)."""
             ),
-            table_view(summary),
+            ui.table_view(summary),
         ]
     )
     return
@@ -207,24 +162,24 @@ def _(charts, curves, mc, mo):
 
 
 @app.cell
-def _(curves, mc, mo, precond, print_table, table_view):
+def _(curves, mc, mo, precond, ui):
     worst = precond.worst_deviation(curves)
     _j = curves.join(mc, on=["level", "choice", "sigma"])
     _mc_err = float(((_j["var_c_in_x_mc"] / _j["var_c_in_x"] - 1).abs().max()) if len(_j) else 0.0)
-    print_table("range of the two variances over σ in [0.01, 2000] Å", worst)
+    ui.print_table("range of the two variances over σ in [0.01, 2000] Å", worst)
     mo.vstack(
         [
             mo.md(
                 f"## How far each choice is from 1 over σ ∈ [0.01, 2000] Å (Monte Carlo vs closed form: max {_mc_err:.1%} apart on Var[c_in x])"
             ),
-            table_view(worst),
+            ui.table_view(worst),
         ]
     )
     return (worst,)
 
 
 @app.cell
-def _(key_figure, mo, np, precond, say, sigma_data, structure, weights, worst):
+def _(mo, np, precond, sigma_data, structure, ui, weights, worst):
     _f = precond.level_noise_factor(structure, weights)
     _sd = precond.level_sigma_data(structure)
     _w = {(r["level"], r["choice"]): r for r in worst.iter_rows(named=True)}
@@ -240,11 +195,11 @@ def _(key_figure, mo, np, precond, say, sigma_data, structure, weights, worst):
       exactly 1 at every σ ([{_res[2]["min Var[c_in x]"]:.3f}, {_res[2]["max Var[c_in x]"]:.3f}]).
     - Pitfall 6: the c_noise each level needs differs from c_noise(σ) by ¼·ln(σ_l/σ): {0.25 * np.log(_f["residue"]):+.3f}
       (residue) and {0.25 * np.log(_f["chain"]):+.3f} (chain), small next to the spread of c_noise over training."""
-    say("\n" + _text)
-    key_figure("residue σ_l / σ", _f["residue"])
-    key_figure("chain σ_l / σ", _f["chain"])
-    key_figure("measured σ_data atom level (Å)", _sd["atom"])
-    key_figure("residue Var[c_in x] min, as reviewed", _res[0]["min Var[c_in x]"])
+    ui.say("\n" + _text)
+    ui.key_figure("residue σ_l / σ", _f["residue"])
+    ui.key_figure("chain σ_l / σ", _f["chain"])
+    ui.key_figure("measured σ_data atom level (Å)", _sd["atom"])
+    ui.key_figure("residue Var[c_in x] min, as reviewed", _res[0]["min Var[c_in x]"])
     mo.callout(mo.md(_text), kind="info")
     return
 

@@ -9,43 +9,30 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-
     import marimo as mo
 
-    from pomodoro_core.experiments import ablation, evaluation
-    from pomodoro_core.report import charts
-    from pomodoro_core.training import metrics
-    from pomodoro_core.training.transformer import IDENTITIES
-    from pomodoro_core.core.noise import NoiseWeights
-    from pomodoro_core.core.presets import get_preset
-    from pomodoro_core.core.sampling import SOLVERS
-    from pomodoro_core.training.sampler import sample_trajectory
-    from pomodoro_core.training.trainer import default_budget, metrics_long
-    from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
+    from pomodoro_core.experiments import ablation, evaluation, sanity
+    from pomodoro_core.report import charts, ui
+    from pomodoro_core.training import metrics, sampler, trainer, transformer
+    from pomodoro_core.core import noise, presets, sampling
+    from pomodoro_core.report.args import Flag, notebook_args
 
     return (
-        IDENTITIES,
-        NoiseWeights,
-        SOLVERS,
+        Flag,
         ablation,
-        argparse,
         charts,
-        default_budget,
         evaluation,
-        fail,
-        get_preset,
-        guarded,
-        key_figure,
         metrics,
-        metrics_long,
         mo,
-        parse_args,
-        print_table,
-        sample_trajectory,
-        say,
-        table_view,
-        train_with_progress,
+        noise,
+        notebook_args,
+        presets,
+        sampler,
+        sampling,
+        sanity,
+        trainer,
+        transformer,
+        ui,
     )
 
 
@@ -67,33 +54,31 @@ def _(mo):
 
 
 @app.cell
-def _(IDENTITIES, SOLVERS, ablation, argparse, get_preset, parse_args):
-    _v090 = get_preset("pomodoro-v0.9.0")
-    _p = argparse.ArgumentParser(description="Training run and sampling trajectories")
-    _p.add_argument("--w-c", type=float, default=_v090.weights.w_c)
-    _p.add_argument("--w-r", type=float, default=_v090.weights.w_r)
-    _p.add_argument("--w-a", type=float, default=_v090.weights.w_a)
-    _p.add_argument("--p-mean", type=float, default=_v090.P_mean)
-    _p.add_argument("--p-std", type=float, default=_v090.P_std)
-    _p.add_argument("--sigma-max", type=float, default=_v090.sigma_max, help="σ_max (times σ_data)")
-    _p.add_argument("--sampler-steps", type=int, default=_v090.steps)
-    _p.add_argument("--solver", default="euler", choices=SOLVERS)
-    _p.add_argument("--fix", type=int, nargs="*", default=[], choices=[2, 3, 4, 5, 6], help="switch-type fixes to turn on")
-    _p.add_argument("--identity", default="none", choices=IDENTITIES, help="residue identity: none as reviewed; residue = fix 7")
-    _p.add_argument("--structure", default=ablation.NOTEBOOK_CROPS[0], choices=ablation.NOTEBOOK_CROPS)
-    _p.add_argument("--steps", type=int, default=None, help="training steps (default: the default budget)")
-    _p.add_argument("--batch-size", type=int, default=None)
-    _p.add_argument("--samples", type=int, default=4)
-    _p.add_argument("--seed", type=int, default=0)
-    _p.add_argument("--no-cache", action="store_true", help="train even if this configuration is cached")
-    _p.add_argument("--no-gate", action="store_true", help="skip the isotropic-baseline sanity gate")
-    args = parse_args(_p)
+def _(Flag, ablation, notebook_args, presets, transformer):
+    _v090 = presets.get_preset("pomodoro-v0.9.0")
+    args = notebook_args(
+        "Training run and sampling trajectories",
+        *("w-c", "w-r", "w-a", "p-mean", "p-std", "sigma-max", "sampler-steps", "solver", "structure"),
+        *("steps", "batch-size", "samples", "seed", "no-cache"),
+        w_c=_v090.weights.w_c,
+        w_r=_v090.weights.w_r,
+        w_a=_v090.weights.w_a,
+        p_mean=_v090.P_mean,
+        p_std=_v090.P_std,
+        sigma_max=_v090.sigma_max,
+        sampler_steps=_v090.steps,
+        structure=Flag(str, ablation.NOTEBOOK_CROPS[0], "a crop of the ablation's training set", ablation.NOTEBOOK_CROPS),
+        samples=4,
+        fix=Flag(int, [], "switch-type fixes to turn on", (2, 3, 4, 5, 6), nargs="*"),
+        identity=Flag(str, "none", "residue identity: none as reviewed; residue = fix 7", transformer.IDENTITIES),
+        no_gate=Flag(switch=True, help="skip the sanity gate (the design's base on the same crop)"),
+    )
     return (args,)
 
 
 @app.cell
-def _(IDENTITIES, SOLVERS, ablation, args, default_budget, mo):
-    budget = default_budget()
+def _(ablation, args, mo, sampling, trainer, transformer):
+    budget = trainer.default_budget()
     _fix = {int(f.pitfall): f.high for f in ablation.TRAINING_FACTORS if f.pitfall in "23456"}
     _switch = lambda k: mo.ui.switch(value=k in args.fix, label=f"fix {k}: {_fix[k]}")  # noqa: E731
     form = (
@@ -114,7 +99,7 @@ def _(IDENTITIES, SOLVERS, ablation, args, default_budget, mo):
             p_std=mo.ui.number(value=args.p_std, step=0.05, label="P_std"),
             sigma_max=mo.ui.number(value=args.sigma_max, step=1.0, label="σ_max (× σ_data)"),
             sampler_steps=mo.ui.number(value=args.sampler_steps, step=1, label="sampling steps"),
-            solver=mo.ui.dropdown(SOLVERS, value=args.solver, label="solver"),
+            solver=mo.ui.dropdown(sampling.SOLVERS, value=args.solver, label="solver"),
             structure=mo.ui.dropdown(ablation.NOTEBOOK_CROPS, value=args.structure, label="crop"),
             steps=mo.ui.number(value=budget["steps"] if args.steps is None else args.steps, step=100, label="training steps"),
             seed=mo.ui.number(value=args.seed, step=1, label="seed"),
@@ -123,7 +108,7 @@ def _(IDENTITIES, SOLVERS, ablation, args, default_budget, mo):
             f4=_switch(4),
             f5=_switch(5),
             f6=_switch(6),
-            identity=mo.ui.dropdown(IDENTITIES, value=args.identity, label="residue identity (fix 7: residue)"),
+            identity=mo.ui.dropdown(transformer.IDENTITIES, value=args.identity, label="residue identity (fix 7: residue)"),
         )
         .form(submit_button_label="Train and sample", bordered=True)
     )
@@ -132,7 +117,7 @@ def _(IDENTITIES, SOLVERS, ablation, args, default_budget, mo):
 
 
 @app.cell
-def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
+def _(ablation, args, budget, form, noise, ui):
     _v = form.value or {
         "w_c": args.w_c,
         "w_r": args.w_r,
@@ -150,15 +135,15 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
     }
     for _name in ("steps", "sampler_steps"):
         if _v[_name] is None or _v[_name] < 1 or int(_v[_name]) != _v[_name]:
-            fail(f"{_name.replace('_', ' ')} must be a whole number >= 1 (got {_v[_name]})")
+            ui.fail(f"{_name.replace('_', ' ')} must be a whole number >= 1 (got {_v[_name]})")
     if args.samples < 1:
-        fail(f"--samples must be >= 1 (got {args.samples})")
-    weights = guarded(NoiseWeights, _v["w_c"], _v["w_r"], _v["w_a"])
+        ui.fail(f"--samples must be >= 1 (got {args.samples})")
+    weights = ui.guarded(noise.NoiseWeights, _v["w_c"], _v["w_r"], _v["w_a"])
     if args.batch_size is not None and args.batch_size < 1:
-        fail(f"--batch-size must be >= 1 (got {args.batch_size})")
+        ui.fail(f"--batch-size must be >= 1 (got {args.batch_size})")
     fixes = tuple(k for k in range(2, 7) if _v[f"f{k}"])
     run_budget = {"steps": int(_v["steps"]), "batch_size": args.batch_size or budget["batch_size"]}
-    _t, sampler_config = guarded(
+    _t, sampler_config = ui.guarded(
         ablation.custom_configs,
         weights,
         _v["p_mean"],
@@ -170,17 +155,17 @@ def _(NoiseWeights, ablation, args, budget, fail, form, guarded):
         _v["identity"],
         **run_budget,
     )
-    train_config = guarded(_t.with_, seed=int(_v["seed"]))
-    structure = guarded(ablation.crop, _v["structure"])
+    train_config = ui.guarded(_t.with_, seed=int(_v["seed"]))
+    structure = ui.guarded(ablation.crop, _v["structure"])
     return fixes, run_budget, sampler_config, structure, train_config
 
 
 @app.cell
-def _(args, fail, mo, say, structure, train_config, train_with_progress):
-    result, from_cache = train_with_progress(structure, train_config, "training", not args.no_cache)
+def _(args, mo, structure, train_config, ui):
+    result, from_cache = ui.train_with_progress(structure, train_config, "training", not args.no_cache)
     if result.metrics.height == 0:
-        fail(f"training produced no step: {result.status}")
-    say(
+        ui.fail(f"training produced no step: {result.status}")
+    ui.say(
         f"training: {result.status}; {result.metrics.height} steps in {result.seconds:.1f} s on {result.device}"
         + (" (loaded from cache)" if from_cache else "")
     )
@@ -203,19 +188,19 @@ def _(args, fail, mo, say, structure, train_config, train_with_progress):
 
 
 @app.cell
-def _(charts, metrics_long, mo, result):
+def _(charts, mo, result, trainer):
     mo.vstack(
         [
             mo.md("## Training loss per level (λ-weighted, as summed into the loss)"),
-            mo.ui.altair_chart(charts.loss_curves_chart(metrics_long(result.metrics, "loss"))),
+            mo.ui.altair_chart(charts.loss_curves_chart(trainer.metrics_long(result.metrics, "loss"))),
         ]
     )
     return
 
 
 @app.cell
-def _(args, metrics, result, sample_trajectory, sampler_config, structure):
-    traj = sample_trajectory(
+def _(args, metrics, result, sampler, sampler_config, structure):
+    traj = sampler.sample_trajectory(
         result.denoiser(), result.ctx.hierarchy, result.config.weights, sampler_config, args.samples, args.seed
     )
     frames = metrics.trajectory_frames(traj, structure)
@@ -280,14 +265,14 @@ def _(charts, frames, mo):
 
 
 @app.cell
-def _(charts, metrics, mo, print_table, report, structure, table_view, traj):
+def _(charts, metrics, mo, report, structure, traj, ui):
     _best = int(report["rmsd"].arg_min())
-    print_table("final samples against the target", report)
+    ui.print_table("final samples against the target", report)
     mo.vstack(
         [
             mo.md(f"## Final structures against the target (the best sample, {_best}, is drawn)"),
             mo.ui.altair_chart(charts.projection_chart(metrics.ca_projection(traj.final[_best], structure), "final vs target")),
-            table_view(report),
+            ui.table_view(report),
         ]
     )
     return
@@ -295,42 +280,22 @@ def _(charts, metrics, mo, print_table, report, structure, table_view, traj):
 
 @app.cell
 def _(
-    ablation,
     args,
-    evaluation,
     mo,
     run_budget,
     sampler_config,
-    say,
+    sanity,
     structure,
     train_config,
-    train_with_progress,
+    ui,
 ):
     gate, _view = None, mo.md("*Sanity gate skipped (`--no-gate`).*")
     if not args.no_gate:
-        _base = ablation.one_factor_configs(**run_budget)[ablation.BASE_NAME]
-        _bt = _base[0].with_(seed=args.seed)
-        _res, _ = train_with_progress(structure, _bt, "gate: the design's base", not args.no_cache)
-        gate = evaluation.run_outcome(_res, structure, sampler_config, args.samples, args.seed)
-        _diff = ablation.differences((_bt, sampler_config), (train_config, sampler_config))
-        gate["differences"] = _diff
-        _ok = gate["rmsd"] < 2.0
-        _text = (
-            f"**Sanity gate {'met' if _ok else 'NOT met'}:** the design's base (pomodoro v0.9.0 as reviewed plus residue "
-            f"identity on the atoms; same crop, budget, seed and sampler) samples {structure.name} back to a mean RMSD of "
-            f"**{gate['rmsd']:.2f} Å** ({gate['own_slot']:.0%} of residues in their own slot; late residue travel "
-            f"{gate['late_travel_ratio']:.2f}× a perfect denoiser's); the gate asks for < 2 Å. "
-            + (
-                "The model and trainer can learn this structure. "
-                if _ok
-                else "At this budget the comparison below says little about the design: train longer. "
-            )
-            + "This run differs from the base in: "
-            + ("; ".join(_diff) if _diff else "nothing (it is the base)")
-            + "."
-        )
-        say("\n" + _text.replace("**", ""))
-        _view = mo.callout(mo.md(_text), kind="success" if _ok else "danger")
+        _train = lambda st, cfg: ui.train_with_progress(st, cfg, "gate: the design's base", not args.no_cache)[0]
+        gate = sanity.sanity_gate(structure, train_config, sampler_config, run_budget, args.samples, args.seed, _train)
+        _text = sanity.gate_text(gate, structure.name)
+        ui.say("\n" + _text.replace("**", ""))
+        _view = mo.callout(mo.md(_text), kind="success" if gate["met"] else "danger")
     _view
     return (gate,)
 
@@ -341,14 +306,13 @@ def _(
     evaluation,
     fixes,
     gate,
-    key_figure,
     mo,
     report,
     result,
     sampler_config,
-    say,
     structure,
     train_config,
+    ui,
 ):
     _o = evaluation.run_outcome(result, structure, sampler_config, args.samples, args.seed)
     _rmsd, _sd = float(report["rmsd"].mean()), float(report["rmsd"].std() or 0.0)
@@ -361,7 +325,7 @@ def _(
     )
     _id = (
         "This run has **no residue identity** (as reviewed): every residue looks alike to the network, which therefore "
-        "cannot say where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
+        "cannot ui.say where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
         "and the own-slot share: if the samples are compact but residues sit in random slots, that is the cause. "
         if train_config.model.identity == "none"
         else ""
@@ -378,12 +342,12 @@ def _(
       same sampler ({_o["late_travel_perfect"]:.2f} Å). Below 1: residues move less than they must to reach the structure.
     - {_id}Mean Rg {_o["rg_ratio"]:.2f}× the target's; {_o["bond_violations"]:.0%} of bonds off by > 0.2 Å,
       {_o["ca_ca_violations"]:.0%} of CA–CA distances outside 3.8 ± 0.25 Å."""
-    say("\n" + _text)
-    key_figure(f"final RMSD (Å), {structure.name}", _rmsd)
-    key_figure("late residue travel / perfect denoiser's", _o["late_travel_ratio"])
-    key_figure("own-slot share of residues", _o["own_slot"])
+    ui.say("\n" + _text)
+    ui.key_figure(f"final RMSD (Å), {structure.name}", _rmsd)
+    ui.key_figure("late residue travel / perfect denoiser's", _o["late_travel_ratio"])
+    ui.key_figure("own-slot share of residues", _o["own_slot"])
     if gate:
-        key_figure("sanity gate: the design's base RMSD (Å)", gate["rmsd"])
+        ui.key_figure("sanity gate: the design's base RMSD (Å)", gate["rmsd"])
     mo.callout(mo.md(_text), kind="info")
     return
 

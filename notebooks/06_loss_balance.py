@@ -9,39 +9,26 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-    import sys
-    from pathlib import Path
-
     import marimo as mo
     import polars as pl
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pomodoro_core.experiments import ablation
-    from pomodoro_core.report import charts
+    from pomodoro_core.experiments import ablation, loss_balance as lb
+    from pomodoro_core.report import charts, ui
     from pomodoro_core.audit import claims
-    from pomodoro_core.experiments import loss_balance as lb
-    from pomodoro_core.training.trainer import default_budget, metrics_long
-    from pomodoro_core.report.ui import fail, guarded, key_figure, parse_args, print_table, say, table_view, train_with_progress
+    from pomodoro_core.training import trainer
+    from pomodoro_core.report.args import Flag, notebook_args
 
     return (
+        Flag,
         ablation,
-        argparse,
         charts,
         claims,
-        default_budget,
-        fail,
-        guarded,
-        key_figure,
         lb,
-        metrics_long,
         mo,
-        parse_args,
+        notebook_args,
         pl,
-        print_table,
-        say,
-        table_view,
-        train_with_progress,
+        trainer,
+        ui,
     )
 
 
@@ -61,23 +48,22 @@ def _(mo):
 
 
 @app.cell
-def _(ablation, argparse, parse_args):
+def _(Flag, ablation, notebook_args):
     _names = list(ablation.one_factor_configs(1, 1))
-    _p = argparse.ArgumentParser(description="Loss balance between levels (pitfalls 5, 6, 7)")
-    _p.add_argument("--compare", default=_names[6], choices=_names, help="configuration to set next to the reviewed one")
-    _p.add_argument("--structure", default=ablation.NOTEBOOK_CROPS[1], choices=ablation.NOTEBOOK_CROPS)
-    _p.add_argument("--steps", type=int, default=None, help="training steps (default: the default budget)")
-    _p.add_argument("--probe-every", type=int, default=25, help="per-level gradient norms every k training steps")
-    _p.add_argument("--probe-batch", type=int, default=8, help="noise draws per σ in the probe")
-    _p.add_argument("--seed", type=int, default=0)
-    _p.add_argument("--no-cache", action="store_true")
-    args = parse_args(_p)
+    args = notebook_args(
+        "Loss balance between levels (pitfalls 5, 6, 7)",
+        *("structure", "steps", "seed", "no-cache"),
+        structure=Flag(str, ablation.NOTEBOOK_CROPS[1], "a crop of the ablation's training set", ablation.NOTEBOOK_CROPS),
+        compare=Flag(str, _names[6], "configuration to set next to the reviewed one", tuple(_names)),
+        probe_every=Flag(int, 25, "per-level gradient norms every k training steps"),
+        probe_batch=Flag(int, 8, "noise draws per σ in the probe"),
+    )
     return (args,)
 
 
 @app.cell
-def _(ablation, args, default_budget, mo):
-    budget = default_budget()
+def _(ablation, args, mo, trainer):
+    budget = trainer.default_budget()
     form = (
         mo.md("{compare} {structure} {steps} {seed}")
         .batch(
@@ -93,7 +79,7 @@ def _(ablation, args, default_budget, mo):
 
 
 @app.cell
-def _(ablation, args, budget, fail, form, guarded):
+def _(ablation, args, budget, form, ui):
     _v = form.value or {
         "compare": args.compare,
         "structure": args.structure,
@@ -101,23 +87,23 @@ def _(ablation, args, budget, fail, form, guarded):
         "seed": args.seed,
     }
     if _v["steps"] is None or _v["steps"] < 1 or int(_v["steps"]) != _v["steps"]:
-        fail(f"training steps must be a whole number >= 1 (got {_v['steps']})")
+        ui.fail(f"training steps must be a whole number >= 1 (got {_v['steps']})")
     if args.probe_every < 1 or args.probe_batch < 1:
-        fail("--probe-every and --probe-batch must be >= 1")
+        ui.fail("--probe-every and --probe-batch must be >= 1")
     _all = ablation.one_factor_configs(int(_v["steps"]), budget["batch_size"])
     configs = {
-        name: guarded(_all[name][0].with_, seed=int(_v["seed"]), probe_every=args.probe_every)
+        name: ui.guarded(_all[name][0].with_, seed=int(_v["seed"]), probe_every=args.probe_every)
         for name in dict.fromkeys([ablation.REVIEWED_NAME, _v["compare"]])
     }
-    structure = guarded(ablation.crop, _v["structure"])
+    structure = ui.guarded(ablation.crop, _v["structure"])
     return configs, structure
 
 
 @app.cell
-def _(args, configs, mo, say, structure, train_with_progress):
-    results = {n: train_with_progress(structure, c, f"training: {n}", not args.no_cache)[0] for n, c in configs.items()}
+def _(args, configs, mo, structure, ui):
+    results = {n: ui.train_with_progress(structure, c, f"training: {n}", not args.no_cache)[0] for n, c in configs.items()}
     _notes = [f"- **{n}**: {r.status}, {r.metrics.height} steps, {r.seconds:.0f} s on {r.device}" for n, r in results.items()]
-    say("\n".join(n.replace("**", "") for n in _notes))
+    ui.say("\n".join(n.replace("**", "") for n in _notes))
     _bad = [n for n, r in results.items() if not r.completed]
     mo.vstack(
         [mo.md(f"Trained on **{structure.summary()}**:\n" + "\n".join(_notes))]
@@ -176,7 +162,7 @@ def _(charts, mo, pl, probes):
 
 
 @app.cell
-def _(charts, lb, metrics_long, mo, results):
+def _(charts, lb, mo, results, trainer):
     _rows = []
     for _name, _r in results.items():
         _rows += [
@@ -186,7 +172,9 @@ def _(charts, lb, metrics_long, mo, results):
                     mo.ui.altair_chart(
                         charts.level_probe_chart(lb.binned_sample_losses(_r.samples), "loss", "training loss per sample")
                     ),
-                    mo.ui.altair_chart(charts.loss_curves_chart(metrics_long(_r.metrics, "grad_norm"), "grad_norm", window=3)),
+                    mo.ui.altair_chart(
+                        charts.loss_curves_chart(trainer.metrics_long(_r.metrics, "grad_norm"), "grad_norm", window=3)
+                    ),
                 ]
             ),
         ]
@@ -203,26 +191,14 @@ def _(charts, lb, metrics_long, mo, results):
 
 
 @app.cell
-def _(
-    claims,
-    key_figure,
-    lb,
-    mo,
-    pl,
-    print_table,
-    probes,
-    results,
-    say,
-    structure,
-    table_view,
-):
+def _(claims, lb, mo, pl, probes, results, structure, ui):
     _claimed = {c.id: c.claimed for c in claims.CLAIMS}
     _rows = []
     for (_name, _model), _p in probes.group_by(["config", "model"], maintain_order=True):
         _r = lb.level_ratios(_p)
         _rows.append({"config": _name, "model": _model, **_r})
     ratios = pl.DataFrame(_rows)
-    print_table("atom term over residue / chain term (geometric mean over the probed σ)", ratios)
+    ui.print_table("atom term over residue / chain term (geometric mean over the probed σ)", ratios)
     _rev = ratios.filter(pl.col("config") == ratios["config"][0])
     _tr = _rev.filter(pl.col("model") == "trained").row(0, named=True)
     _un = _rev.filter(pl.col("model") == "untrained").row(0, named=True)
@@ -242,11 +218,11 @@ def _(
       What sets the sizes is how much of each level is left to explain. The ground truth is superposed onto the *atom*
       prediction, which puts the two centroids together: with one chain the chain term only asks the chain head to agree
       with the atom head's centroid; with several, only the chains' placement relative to each other is left."""
-    say("\n" + _text)
-    key_figure("pitfall 5: loss atom/residue (trained, reviewed)", _tr["loss atom/residue"])
-    key_figure("pitfall 5: loss atom/chain (trained, reviewed)", _tr["loss atom/chain"])
-    key_figure("pitfall 5: grad-norm atom/residue (trained, reviewed)", _tr["grad_norm atom/residue"])
-    mo.vstack([mo.md("## The ratios, per configuration"), table_view(ratios), mo.callout(mo.md(_text), kind="info")])
+    ui.say("\n" + _text)
+    ui.key_figure("pitfall 5: loss atom/residue (trained, reviewed)", _tr["loss atom/residue"])
+    ui.key_figure("pitfall 5: loss atom/chain (trained, reviewed)", _tr["loss atom/chain"])
+    ui.key_figure("pitfall 5: grad-norm atom/residue (trained, reviewed)", _tr["grad_norm atom/residue"])
+    mo.vstack([mo.md("## The ratios, per configuration"), ui.table_view(ratios), mo.callout(mo.md(_text), kind="info")])
     return
 
 

@@ -9,31 +9,15 @@ app = marimo.App(
 
 @app.cell
 def _():
-    import argparse
-
     import marimo as mo
     import polars as pl
 
-    from pomodoro_core.experiments import ablation
-    from pomodoro_core.experiments import ablation_report as report
-    from pomodoro_core.core.errors import ParameterError
-    from pomodoro_core.report.ui import effects_section, fail, key_figure, parse_args, print_table, say, table_view
+    from pomodoro_core.experiments import ablation, ablation_report as report
+    from pomodoro_core.core import errors
+    from pomodoro_core.report import ui
+    from pomodoro_core.report.args import Flag, notebook_args
 
-    return (
-        ParameterError,
-        ablation,
-        argparse,
-        effects_section,
-        fail,
-        key_figure,
-        mo,
-        parse_args,
-        pl,
-        print_table,
-        report,
-        say,
-        table_view,
-    )
+    return Flag, ablation, errors, mo, notebook_args, pl, report, ui
 
 
 @app.cell
@@ -52,48 +36,47 @@ def _(mo):
 
 
 @app.cell
-def _(argparse, parse_args):
-    _p = argparse.ArgumentParser(description="Ablation: designed experiment, effects and verdicts")
-    _p.add_argument(
-        "--results", default="results/ablation", help="folder written by python -m pomodoro_core.experiments.ablation --out"
+def _(Flag, notebook_args):
+    args = notebook_args(
+        "Ablation: designed experiment, effects and verdicts",
+        results=Flag(str, "results/ablation", "folder written by python -m pomodoro_core.experiments.ablation --out"),
+        response=Flag(str, "log_gain_residue", "response for the training effects chart"),
     )
-    _p.add_argument("--response", default="log_gain_residue", help="response for the training effects chart")
-    args = parse_args(_p)
     return (args,)
 
 
 @app.cell
-def _(ParameterError, ablation, args, fail, report):
+def _(ablation, args, errors, report, ui):
     try:
         results = ablation.load(args.results)
-    except ParameterError as _exc:
-        fail(str(_exc))
+    except errors.ParameterError as _exc:
+        ui.fail(str(_exc))
     if args.response not in report.RESPONSES:
-        fail(f"--response must be one of {', '.join(report.RESPONSES)} (got {args.response!r})")
+        ui.fail(f"--response must be one of {', '.join(report.RESPONSES)} (got {args.response!r})")
     resp = report.responses(results)
     return resp, results
 
 
 @app.cell
-def _(ParameterError, fail, report, resp, results):
+def _(errors, report, resp, results, ui):
     try:
         main = report.training_effects(resp)
         loo = report.leave_one_out(resp)
         ident = report.identity_effects(resp)
         samp = report.sampler_effects(results, "rmsd")
-    except ParameterError as _exc:
-        fail(f"the runs do not make a complete design yet: {_exc}")
+    except errors.ParameterError as _exc:
+        ui.fail(f"the runs do not make a complete design yet: {_exc}")
     verdict = report.verdicts(main, loo, ident, samp)
     return ident, loo, main, samp, verdict
 
 
 @app.cell
-def _(key_figure, main, mo, results, say, verdict):
+def _(main, mo, results, ui, verdict):
     _meta = results.runs
     _text = "\n".join(f"- {line}" for line in verdict)
-    say("\n## Verdicts (paired 95 % intervals, primary response ln residue gain)\n" + _text)
+    ui.say("\n## Verdicts (paired 95 % intervals, primary response ln residue gain)\n" + _text)
     for _r in main.head(8).iter_rows(named=True):
-        key_figure(f"training effect on ln residue gain, {_r['term']}", _r["effect"])
+        ui.key_figure(f"training effect on ln residue gain, {_r['term']}", _r["effect"])
     mo.callout(
         mo.md(
             f"""## Verdict
@@ -109,7 +92,7 @@ def _(key_figure, main, mo, results, say, verdict):
 
 
 @app.cell
-def _(ablation, mo, pl, table_view):
+def _(ablation, mo, pl, ui):
     _factors = pl.DataFrame(
         [
             {"factor": f.key, "pitfall": f.pitfall, "− (as reviewed)": f.low, "+ (the fix)": f.high}
@@ -133,20 +116,20 @@ def _(ablation, mo, pl, table_view):
     trained together, and because a single chain has no noise relative to the complex (its chain track then sees a
     constant c_noise)."""
             ),
-            table_view(_factors),
+            ui.table_view(_factors),
             mo.md(
                 "**Sampler factors** in a 2^(5−1) design of resolution V (E = −ABCD; setting 0 is the reviewed sampler), "
                 "crossed on every trained model with common random numbers:"
             ),
-            table_view(_sampler),
+            ui.table_view(_sampler),
         ]
     )
     return
 
 
 @app.cell
-def _(ident, mo, print_table, report, table_view):
-    print_table("identity: paired differences against the reviewed model without identity", ident)
+def _(ident, mo, report, ui):
+    ui.print_table("identity: paired differences against the reviewed model without identity", ident)
     mo.vstack(
         [
             mo.md(
@@ -159,17 +142,17 @@ def _(ident, mo, print_table, report, table_view):
     generator, RMSD in a fixed residue order is the wrong yardstick, and the order-free RMSD and the own-slot share are
     the ones to read. Responses: {", ".join(f"`{k}` {v}" for k, v in report.RESPONSES.items())}."""
             ),
-            table_view(ident),
+            ui.table_view(ident),
         ]
     )
     return
 
 
 @app.cell
-def _(args, effects_section, main, report, resp):
+def _(args, main, report, resp, ui):
     _chosen = main if args.response == report.PRIMARY else report.training_effects(resp, args.response)
     _what = report.RESPONSES[args.response]
-    effects_section(
+    ui.effects_section(
         f"Training effects on {_what} (+ minus −, paired 95 % intervals)",
         _chosen,
         f"effect on {_what}",
@@ -179,8 +162,8 @@ def _(args, effects_section, main, report, resp):
 
 
 @app.cell
-def _(effects_section, loo):
-    effects_section(
+def _(loo, ui):
+    ui.effects_section(
         "Leave one out of “all fixes” (all fixes but k, minus all fixes; ln residue gain)",
         loo,
         "change in ln residue gain when the fix is left out",
@@ -190,10 +173,10 @@ def _(effects_section, loo):
 
 
 @app.cell
-def _(effects_section, mo, samp):
+def _(mo, samp, ui):
     mo.vstack(
         [
-            effects_section(
+            ui.effects_section(
                 "Sampler effects on final RMSD (Å), within each trained model",
                 samp,
                 "effect on final RMSD (Å)",
@@ -208,15 +191,15 @@ def _(effects_section, mo, samp):
 
 
 @app.cell
-def _(mo, print_table, report, resp, table_view):
+def _(mo, report, resp, ui):
     _arms = report.arm_table(resp)
-    print_table("every arm: mean over seeds and structures (reviewed sampler)", _arms)
-    mo.vstack([mo.md("## Every arm (mean over seeds and structures; reviewed sampler)"), table_view(_arms, page_size=30)])
+    ui.print_table("every arm: mean over seeds and structures (reviewed sampler)", _arms)
+    mo.vstack([mo.md("## Every arm (mean over seeds and structures; reviewed sampler)"), ui.table_view(_arms, page_size=30)])
     return
 
 
 @app.cell
-def _(mo, results, table_view):
+def _(mo, results, ui):
     _cmd = results.runs.select("arm", "seed", "status", "final_loss", "train_seconds", "command").sort("arm", "seed")
     mo.vstack(
         [
@@ -224,7 +207,7 @@ def _(mo, results, table_view):
                 "## Reproduce\nEach row's command reproduces its file bit for bit on CPU (one thread per process, "
                 "any core count); the whole design: `python -m pomodoro_core.experiments.ablation --budget cpu --seeds 0 1 --out results/ablation`."
             ),
-            table_view(_cmd, page_size=10),
+            ui.table_view(_cmd, page_size=10),
         ]
     )
     return

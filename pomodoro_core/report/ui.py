@@ -1,32 +1,15 @@
-"""Helpers shared by the notebooks: command-line parameters and error reporting.
+"""Helpers shared by the notebooks: error reporting, key figures, controls and views.
 
-A notebook declares its parameters once with argparse; the parsed values become
-the UI elements' initial values, so `python notebooks/NAME.py --sigma 10` and the
+Parameters are parsed by `args.notebook_args`; the parsed values become the UI
+elements' initial values, so `python notebooks/NAME.py --sigma 10` and the
 interactive notebook compute the same thing.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 
 import marimo as mo
-
-
-def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """Parse sys.argv[1:]: strictly in script mode, leniently inside marimo.
-
-    The suite runner sets POMODORO_LENIENT_ARGS=1 so that one set of parameters can
-    pass through to every notebook, each taking the ones it knows.
-    """
-    argv = sys.argv[1:]
-    if mo.running_in_notebook() or os.environ.get("POMODORO_LENIENT_ARGS") == "1":
-        args, unknown = parser.parse_known_args(argv)
-        if unknown:
-            print(f"ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
-        return args
-    return parser.parse_args(argv)
 
 
 def fail(message: str):

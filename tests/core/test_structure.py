@@ -5,7 +5,9 @@ import pytest
 
 from pomodoro_core.core.structure import (
     ATOM_SETS,
+    consecutive_ca_pairs,
     contiguous_crop,
+    covalent_bonds,
     data_dir,
     find_structure,
     list_structures,
@@ -161,3 +163,12 @@ def test_crops(complex_4e43):
     assert all(np.isclose(ca, x).all(axis=1).any() for x in s.ca_coords())
     with pytest.raises(ValueError):
         contiguous_crop(complex_4e43, 0)
+
+
+def test_covalent_bonds_of_a_contiguous_crop(crop):
+    bonds = covalent_bonds(crop)
+    n_gly = int((crop.residue_name == "GLY").sum())
+    assert len(bonds) == 4 * crop.n_residues - n_gly + (crop.n_residues - 1)
+    d = np.linalg.norm(crop.coords[bonds[:, 0]] - crop.coords[bonds[:, 1]], axis=1)
+    assert d.min() > 1.1 and d.max() < 1.7
+    assert len(consecutive_ca_pairs(crop)) == crop.n_residues - 1

@@ -13,7 +13,7 @@ from pomodoro_core.core.errors import ParameterError
 from pomodoro_core.experiments import ablation
 from pomodoro_core.experiments import ablation_report as report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMING = ("seconds", "train_seconds", "command")  # wall time, and the --out folder named in the command
 
 
