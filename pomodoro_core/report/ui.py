@@ -86,7 +86,8 @@ def print_table(title: str, df) -> None:
 def train_with_progress(structure, config, label: str, use_cache: bool = True):
     """(result, from_cache): train or load the cached run, with a marimo progress bar in a notebook
     and a plain progress line in a script."""
-    from ..training.trainer import ProgressLine, train, train_cached
+    from ..training.cache import train_cached
+    from ..training.trainer import ProgressLine, train
 
     def go(progress):
         if use_cache:
