@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import marimo as mo
 
 from ..core.presets import PRESET_NAMES
+from ..core.sampling import SOLVERS
 from ..core.structure import ATOM_SETS
 
 
@@ -66,7 +67,7 @@ FLAGS: dict[str, Flag] = {
     "steps": Flag(int, None, "training steps (default: the default budget)"),
     "batch-size": Flag(int, None, "training batch size (default: the default budget)"),
     "sampler-steps": Flag(int, None, "sampling steps (default: the preset's)"),
-    "solver": Flag(str, "euler", "sampler", ("euler", "heun")),
+    "solver": Flag(str, "euler", "sampler", SOLVERS),
     "samples": Flag(int, None, "samples (Monte Carlo draws, or structures sampled)"),
     "seed": Flag(int, 0, "random seed"),
     "no-cache": Flag(switch=True, help="train even if this configuration is cached"),
