@@ -13,7 +13,7 @@ def _():
 
     from pomodoro_core.experiments import ablation, evaluation, sanity
     from pomodoro_core.report import charts, ui
-    from pomodoro_core.training import metrics, sampler, trainer, transformer
+    from pomodoro_core.training import inputs, metrics, sampler, trainer
     from pomodoro_core.core import noise, presets, sampling
     from pomodoro_core.report.args import Flag, notebook_args
 
@@ -31,7 +31,7 @@ def _():
         sampling,
         sanity,
         trainer,
-        transformer,
+        inputs,
         ui,
     )
 
@@ -54,7 +54,7 @@ def _(mo):
 
 
 @app.cell
-def _(Flag, ablation, notebook_args, presets, transformer):
+def _(Flag, ablation, inputs, notebook_args, presets):
     _v090 = presets.get_preset("pomodoro-v0.9.0")
     args = notebook_args(
         "Training run and sampling trajectories",
@@ -70,14 +70,14 @@ def _(Flag, ablation, notebook_args, presets, transformer):
         structure=Flag(str, ablation.NOTEBOOK_CROPS[0], "a crop of the ablation's training set", ablation.NOTEBOOK_CROPS),
         samples=4,
         fix=Flag(int, [], "switch-type fixes to turn on", (2, 3, 4, 5, 6), nargs="*"),
-        identity=Flag(str, "none", "residue identity: none as reviewed; residue = fix 7", transformer.IDENTITIES),
+        identity=Flag(str, "none", "residue identity: none as reviewed; residue = fix 7", inputs.IDENTITIES),
         no_gate=Flag(switch=True, help="skip the sanity gate (the design's base on the same crop)"),
     )
     return (args,)
 
 
 @app.cell
-def _(ablation, args, mo, sampling, trainer, transformer):
+def _(ablation, args, inputs, mo, sampling, trainer):
     budget = trainer.default_budget()
     _fix = {int(f.pitfall): f.high for f in ablation.TRAINING_FACTORS if f.pitfall in "23456"}
     _switch = lambda k: mo.ui.switch(value=k in args.fix, label=f"fix {k}: {_fix[k]}")  # noqa: E731
@@ -108,7 +108,7 @@ def _(ablation, args, mo, sampling, trainer, transformer):
             f4=_switch(4),
             f5=_switch(5),
             f6=_switch(6),
-            identity=mo.ui.dropdown(transformer.IDENTITIES, value=args.identity, label="residue identity (fix 7: residue)"),
+            identity=mo.ui.dropdown(inputs.IDENTITIES, value=args.identity, label="residue identity (fix 7: residue)"),
         )
         .form(submit_button_label="Train and sample", bordered=True)
     )

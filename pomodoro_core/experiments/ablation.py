@@ -15,8 +15,10 @@ generators E=ABC, F=ABD, G=ACD, H=BCD), each at - (as reviewed) or + (the fix):
     c_noise   pitfall 6  shared c_noise(sigma) -> c_noise(sigma_l) per track
     tracks    pitfall 7  residue/chain tracks F=1 zeros -> residue and chain identity features
     sigma     v0.9.1     P_mean -1.2, P_std 1.5 -> -1.84, 2.8
-Extra arms: as reviewed without identity, identity on the residue track only, and
-leave-one-out from "all fixes" (the all-+ arm).  Sampler factors, a 2^(5-1) design of
+Extra arms: as reviewed without identity, identity on the residue track only,
+leave-one-out from "all fixes" (the all-+ arm), and the architecture study: a full
+2^3 factorial of backbone (transformer / geometric, `training/geometric.py`) x
+augmentation (pitfall 4) x identity on the atoms, on the reviewed setting.  Sampler factors, a 2^(5-1) design of
 resolution V (E=-ABCD), crossed on every factorial model with common random numbers:
     start     pitfall 8  schedule from sigma_max 80 (x sigma_data) -> the training 99.9 % quantile
     heun      Euler -> Heun;  churn  gamma_0 0 -> 0.8;  step  step_scale 1 -> 1.5
@@ -32,6 +34,7 @@ interrupted ablation resumes; `load` merges the files into tables.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -199,6 +202,7 @@ class Arm:
     identity: str = "atom"
     design_arm: int = -1  # row of the training design (-1: an extra arm)
     sampler_settings: tuple[int, ...] = field(default=(0,))  # rows of the sampler design evaluated
+    arch: str = "transformer"
 
     def train_config(self, budget: Budget, seed: int) -> TrainConfig:
         t = TrainConfig.from_preset(
@@ -206,7 +210,7 @@ class Arm:
             steps=budget.steps,
             batch_size=budget.batch_size,
             seed=seed,
-            model=ModelConfig(width=budget.width, blocks=budget.blocks, identity=self.identity),
+            model=ModelConfig(width=budget.width, blocks=budget.blocks, identity=self.identity, arch=self.arch),
         )
         for f in TRAINING_FACTORS:
             if self.levels[f.key] > 0:
@@ -242,6 +246,31 @@ def arms() -> list[Arm]:
     out.append(Arm("reviewed + identity on the residue track only", low, "residue"))
     for k in keys:
         out.append(Arm(f"all fixes but {k}", dict.fromkeys(keys, 1) | {k: -1}, "atom"))
+    named = {a.name for a in out}
+    out += [a for a in architecture_arms().values() if a.name not in named]
+    return out
+
+
+ARCHITECTURE_FACTORS = ("arch", "augment", "identity")  # - / +: transformer / geometric, off / on, none / atom
+
+
+def architecture_arms() -> dict[tuple[int, int, int], Arm]:
+    """The architecture study, a full 2^3 factorial on the reviewed setting: backbone (transformer -, geometric +)
+    x augmentation (pitfall 4) x residue identity on the atoms (none -, atom +); the two transformer arms
+    without augmentation are the design's reviewed arms (the same runs)."""
+    low = {f.key: -1 for f in TRAINING_FACTORS}
+    out = {}
+    for arch, aug, ident in itertools.product((-1, 1), repeat=3):
+        levels = low | {"augment": aug}
+        name = f"architecture: {'geometric' if arch > 0 else 'transformer'}, augment {'on' if aug > 0 else 'off'}, "
+        name += f"identity {'atom' if ident > 0 else 'none'}"
+        if arch < 0 and aug < 0:
+            name = "design: reviewed + identity" if ident > 0 else "as reviewed (no identity)"
+        design_arm = 0 if name == "design: reviewed + identity" else -1
+        sampler = tuple(range(sampler_design().height)) if design_arm == 0 else (0,)
+        out[arch, aug, ident] = Arm(
+            name, levels, "atom" if ident > 0 else "none", design_arm, sampler, "geometric" if arch > 0 else "transformer"
+        )
     return out
 
 
@@ -338,6 +367,7 @@ def run_arm(arm: Arm, seed: int, budget: Budget, out: str = "results/ablation", 
         "arm": arm.name,
         "design_arm": arm.design_arm,
         "identity": arm.identity,
+        "arch": arm.arch,
         **{f"f_{k}": v for k, v in arm.levels.items()},
         "seed": seed,
         "budget": budget.name,
@@ -415,6 +445,7 @@ def load(out: str | Path) -> Results:
             key = {"arm": meta["arm"], "seed": meta["seed"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ParameterError(f"{f} is not a complete ablation run ({type(exc).__name__}: {exc})") from None
+        meta.setdefault("arch", "transformer")  # runs written before the geometric backbone existed
         metas.append({k: v for k, v in meta.items() if k != "structures"})
         gains += [r | key for r in rec["gain"]]
         samplings += [r | key for r in rec["sampling"]]

@@ -65,7 +65,9 @@ def load_checkpoint(
 
 _CODE = (  # the files whose code decides a trained model, relative to the package
     "training/context.py",
+    "training/inputs.py",
     "training/transformer.py",
+    "training/geometric.py",
     "training/preconditioner.py",
     "training/denoiser.py",
     "training/losses.py",

@@ -1,10 +1,14 @@
 """The multiscale denoiser: a backbone wrapped in per-level EDM preconditioning.
 
     D = MultiscalePrecond(backbone)      preconditioner.py: c_skip, c_out, c_in, c_noise per level
-    backbone = MultiscaleTransformer     transformer.py: attention within levels, up by means, down by broadcast
+    backbone, arch='transformer'         transformer.py: global attention on raw coordinates (not equivariant)
+              arch='geometric'           geometric.py: k-nearest-neighbour attention, scalar and vector
+                                         states, F(R x + t) = R F(x) (shaped like the reviewed trunk)
 
-`ModelConfig` holds the backbone's size and the switches of pitfalls 2 (precond_sigma),
-6 (noise_conditioning) and 7 (identity); `build_denoiser` builds the model it describes.
+Both backbones read the same inputs (inputs.py) and couple levels the same way (up by
+segment means, down by broadcast).  `ModelConfig` holds the architecture, its size and
+the switches of pitfalls 2 (precond_sigma), 6 (noise_conditioning) and 7 (identity);
+`build_denoiser` builds the model it describes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from torch import nn
 from ..core.errors import ParameterError
 from .context import Context
 from .preconditioner import NOISE_CONDITIONINGS, PRECOND_SIGMAS, MultiscalePrecond
-from .transformer import IDENTITIES, MultiscaleTransformer
+from .inputs import IDENTITIES
+from .geometric import MultiscaleGeometric
+from .transformer import MultiscaleTransformer
+
+ARCHITECTURES = ("transformer", "geometric")
 
 
 @dataclass(frozen=True)
@@ -27,9 +35,12 @@ class ModelConfig:
     precond_sigma: str = "raw"
     noise_conditioning: str = "shared"
     identity: str = "none"
+    arch: str = "transformer"
+    neighbours: int = 16  # k of the geometric backbone's nearest-neighbour attention
 
     def __post_init__(self):
         for name, allowed in (
+            ("arch", ARCHITECTURES),
             ("precond_sigma", PRECOND_SIGMAS),
             ("noise_conditioning", NOISE_CONDITIONINGS),
             ("identity", IDENTITIES),
@@ -40,6 +51,8 @@ class ModelConfig:
             raise ParameterError(f"width ({self.width}) must be a positive multiple of heads ({self.heads})")
         if self.blocks < 0:
             raise ParameterError(f"blocks must be >= 0 (got {self.blocks})")
+        if self.neighbours < 1:
+            raise ParameterError(f"neighbours must be >= 1 (got {self.neighbours})")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -47,7 +60,11 @@ class ModelConfig:
 
 def build_denoiser(config: ModelConfig, ctx: Context, sigma_data: float) -> MultiscalePrecond:
     """The denoiser `config` describes, for the structures of `ctx` (call `torch.manual_seed` first to fix its weights)."""
-    backbone = MultiscaleTransformer(ctx, config.width, config.heads, config.blocks, config.identity)
+    size = (config.width, config.heads, config.blocks, config.identity)
+    if config.arch == "geometric":
+        backbone = MultiscaleGeometric(ctx, sigma_data, *size, neighbours=config.neighbours)
+    else:
+        backbone = MultiscaleTransformer(ctx, *size)
     return MultiscalePrecond(backbone, sigma_data, config.precond_sigma, config.noise_conditioning)
 
 
