@@ -3,7 +3,9 @@
     python benchmarks/bench_training.py [--quick]
 
 Prints training steps/s and sampler steps/s on the CPU (and on CUDA when present),
-then the wall time of a default run (the default budget of `trainer.default_budget`).
+for both backbones (transformer, geometric) at the default crop (32 residues) and at
+256 residues, with the geometric/transformer ratio from the same run; then the wall
+time of a default run (the default budget of `trainer.default_budget`).
 Figures from one run on a shared machine are noisy: compare the ratios printed
 next to the absolute times, not absolute times across machines.
 """
@@ -13,9 +15,11 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+from dataclasses import replace
 
 import torch
 
+from pomodoro_core.core.structure import find_structure, load_structure, spatial_crop
 from pomodoro_core.experiments import ablation
 from pomodoro_core.training.sampler import edm_sample
 from pomodoro_core.training.trainer import default_budget, pin_threads, train
@@ -38,16 +42,38 @@ def sampler_rate(structure, config, sampler, device, n_samples: int = 4) -> tupl
     return sampler.steps / dt, dt
 
 
+def architecture_rates(structures: dict, device, rate_steps: int, large_steps: int) -> None:
+    """Training and sampler steps/s of both backbones on each structure (the reviewed setting plus identity)."""
+    base_t, base_s = ablation.one_factor_configs(**default_budget(device))[ablation.BASE_NAME]
+    print(f"  backbones (batch {base_t.batch_size}; sampler: Euler, 4 samples, {base_s.steps} steps or 20 when large):")
+    for label, structure in structures.items():
+        rates = {}
+        for arch in ("transformer", "geometric"):
+            t = base_t.with_(model=replace(base_t.model, arch=arch))
+            small = structure.n_atoms < 500
+            sampler = base_s if small else base_s.with_(steps=min(base_s.steps, 20))
+            steps = rate_steps if small else large_steps
+            rates[arch] = (training_rate(structure, t, device, steps), sampler_rate(structure, t, sampler, device)[0])
+            print(
+                f"    {label:>22} ({structure.n_atoms} atoms) {arch:>11}: training {rates[arch][0]:6.2f} steps/s, "
+                f"sampler {rates[arch][1]:6.2f} steps/s"
+            )
+        (tt, st), (tg, sg) = rates["transformer"], rates["geometric"]
+        print(f"    {label:>22} geometric / transformer: training {tg / tt:.2f}×, sampler {sg / st:.2f}× the rate")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the full default run")
     ap.add_argument("--rate-steps", type=int, default=100)
+    ap.add_argument("--large-steps", type=int, default=5, help="training steps timed at 256 residues")
     args = ap.parse_args()
     threads = pin_threads()
     structure = ablation.crop(ablation.NOTEBOOK_CROPS[0])
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, threads {threads}")
     print(f"structure {structure.summary()}")
+    large = spatial_crop(load_structure(find_structure("4E43")), 256, seed=0)
     for dev in devices:
         budget = default_budget(dev)
         configs = ablation.one_factor_configs(**budget)
@@ -71,6 +97,7 @@ def main() -> None:
             f"  ablation budget '{design.name}' ({len(crops)} crops together, batch {design.batch_size}): "
             f"{tr_design:.1f} steps/s; {design.steps} steps ≈ {design.steps / tr_design:.0f} s per run"
         )
+        architecture_rates({"default crop (32 res)": structure, "256 residues": large}, dev, args.rate_steps, args.large_steps)
         if not args.quick:
             r = train(structure, reviewed_t, dev)
             print(f"  default run (reviewed, {r.metrics.height} steps): {r.seconds:.1f} s wall, {r.status}")

@@ -13,7 +13,7 @@ def _():
 
     from pomodoro_core.experiments import ablation, evaluation, sanity
     from pomodoro_core.report import charts, ui
-    from pomodoro_core.training import inputs, metrics, sampler, trainer
+    from pomodoro_core.training import denoiser, inputs, metrics, sampler, trainer
     from pomodoro_core.core import noise, presets, sampling
     from pomodoro_core.report.args import Flag, notebook_args
 
@@ -21,7 +21,9 @@ def _():
         Flag,
         ablation,
         charts,
+        denoiser,
         evaluation,
+        inputs,
         metrics,
         mo,
         noise,
@@ -31,7 +33,6 @@ def _():
         sampling,
         sanity,
         trainer,
-        inputs,
         ui,
     )
 
@@ -54,7 +55,7 @@ def _(mo):
 
 
 @app.cell
-def _(Flag, ablation, inputs, notebook_args, presets):
+def _(Flag, ablation, denoiser, inputs, notebook_args, presets):
     _v090 = presets.get_preset("pomodoro-v0.9.0")
     args = notebook_args(
         "Training run and sampling trajectories",
@@ -71,13 +72,19 @@ def _(Flag, ablation, inputs, notebook_args, presets):
         samples=4,
         fix=Flag(int, [], "switch-type fixes to turn on", (2, 3, 4, 5, 6), nargs="*"),
         identity=Flag(str, "none", "residue identity: none as reviewed; residue = fix 7", inputs.IDENTITIES),
+        arch=Flag(
+            str,
+            "transformer",
+            "backbone: transformer, or geometric (equivariant, like the reviewed trunk)",
+            denoiser.ARCHITECTURES,
+        ),
         no_gate=Flag(switch=True, help="skip the sanity gate (the design's base on the same crop)"),
     )
     return (args,)
 
 
 @app.cell
-def _(ablation, args, inputs, mo, sampling, trainer):
+def _(ablation, args, denoiser, inputs, mo, sampling, trainer):
     budget = trainer.default_budget()
     _fix = {int(f.pitfall): f.high for f in ablation.TRAINING_FACTORS if f.pitfall in "23456"}
     _switch = lambda k: mo.ui.switch(value=k in args.fix, label=f"fix {k}: {_fix[k]}")  # noqa: E731
@@ -88,7 +95,7 @@ def _(ablation, args, inputs, mo, sampling, trainer):
 
             **Sampler** {sampler_steps} {solver} **Run** {structure} {steps} {seed}
 
-            **Fixes** {f2} {f3} {f4} {f5} {f6} **Identity** {identity}
+            **Fixes** {f2} {f3} {f4} {f5} {f6} **Identity** {identity} **Backbone** {arch}
             """
         )
         .batch(
@@ -109,6 +116,7 @@ def _(ablation, args, inputs, mo, sampling, trainer):
             f5=_switch(5),
             f6=_switch(6),
             identity=mo.ui.dropdown(inputs.IDENTITIES, value=args.identity, label="residue identity (fix 7: residue)"),
+            arch=mo.ui.dropdown(denoiser.ARCHITECTURES, value=args.arch, label="backbone"),
         )
         .form(submit_button_label="Train and sample", bordered=True)
     )
@@ -131,6 +139,7 @@ def _(ablation, args, budget, form, noise, ui):
         "steps": budget["steps"] if args.steps is None else args.steps,
         "seed": args.seed,
         "identity": args.identity,
+        "arch": args.arch,
         **{f"f{k}": k in args.fix for k in range(2, 7)},
     }
     for _name in ("steps", "sampler_steps"):
@@ -154,6 +163,7 @@ def _(ablation, args, budget, form, noise, ui):
         _v["solver"],
         _v["identity"],
         **run_budget,
+        arch=_v["arch"],
     )
     train_config = ui.guarded(_t.with_, seed=int(_v["seed"]))
     structure = ui.guarded(ablation.crop, _v["structure"])

@@ -149,6 +149,33 @@ def _(ident, mo, report, ui):
 
 
 @app.cell
+def _(ablation, mo, report, resp, ui):
+    _arch = [report.architecture_effects(resp, _r) for _r in (report.PRIMARY, "rmsd", "order_free_rmsd")]
+    _lines = [_line for _t in _arch for _line in report.architecture_verdicts(_t)]
+    _names = ", ".join(f"“{a.name}”" for a in ablation.architecture_arms().values())
+    _intro = mo.md(
+        f"""## Architecture: does the reviewed trunk behave like our transformer?
+    The reviewed trunk is a geometric transformer (scalar and vector states, attention over nearest neighbours), not a
+    transformer on raw coordinates. Our `geometric` backbone is built that way (`training/geometric.py`): its output
+    rotates with the input and ignores translations, exactly, so random rigid augmentation (pitfall 4) cannot change
+    what it learns; its expected effect there is 0 and the interval below says how well this design can see a 0. Both
+    backbones see the same inputs, so without identity both are equivariant to permuting residues of the same
+    composition. A full 2^3 factorial on the reviewed setting (backbone × augmentation × identity on the atoms), paired by
+    seed and structure; its arms: {_names}."""
+    )
+    if _arch[0].height:
+        ui.say("\n## Architecture study\n" + "\n".join(f"- {_line}" for _line in _lines))
+        ui.print_table("architecture study: effects on ln residue gain", _arch[0])
+        _out = mo.vstack([_intro, mo.md("\n".join(f"- {_line}" for _line in _lines)), ui.table_view(_arch[0], page_size=20)])
+    else:
+        _out = mo.vstack(
+            [_intro, mo.callout(mo.md("The architecture study's arms are not all in this folder yet."), kind="warn")]
+        )
+    _out
+    return
+
+
+@app.cell
 def _(args, main, report, resp, ui):
     _chosen = main if args.response == report.PRIMARY else report.training_effects(resp, args.response)
     _what = report.RESPONSES[args.response]

@@ -316,13 +316,14 @@ def custom_configs(
     identity: str,
     steps: int,
     batch_size: int,
+    arch: str = "transformer",
 ) -> tuple[TrainConfig, SamplerConfig]:
-    """The reviewed setting with these numbers, an identity choice and the switch-type fixes 2-6 on
+    """The reviewed setting with these numbers, an identity choice, a backbone and the switch-type fixes 2-6 on
     (fix 7 is identity 'residue' or 'both'; fixes 1 and 8 are numbers: the weights and sigma_max)."""
     t = TrainConfig.from_preset(
         get_preset("pomodoro-v0.9.0"), weights=weights, P_mean=P_mean, P_std=P_std, steps=steps, batch_size=batch_size
     )
-    t = t.with_(model=replace(t.model, identity=identity))
+    t = t.with_(model=replace(t.model, identity=identity, arch=arch))
     switches = {str(k) for k in fixes} & {"2", "3", "4", "5", "6"}
     for f in TRAINING_FACTORS:
         if f.pitfall in switches:

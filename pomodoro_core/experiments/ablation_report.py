@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..core.errors import ParameterError
 from . import ablation
-from .design import paired_difference, paired_effects
+from .design import fractional_factorial, paired_difference, paired_effects
 
 RESPONSES = {
     "log_gain_residue": "ln residue gain (relative to chain)",
@@ -39,7 +40,7 @@ def responses(res: ablation.Results, setting: int = 0) -> pl.DataFrame:
         .pivot(on="what", index=["arm", "seed", "structure"], values="lg")
     )
     samp = res.sampling.filter(pl.col("setting") == setting).drop("setting")
-    meta = res.runs.select("arm", "seed", "design_arm", "identity", "status")
+    meta = res.runs.select("arm", "seed", "design_arm", "identity", "arch", "status")
     return meta.join(gain, on=["arm", "seed"], how="left").join(samp, on=["arm", "seed", "structure"], how="left")
 
 
@@ -91,6 +92,69 @@ def identity_effects(resp: pl.DataFrame, responses_: tuple[str, ...] = tuple(RES
             )
         )
     return pl.DataFrame(rows)
+
+
+ARCHITECTURES = {-1: "transformer", 1: "geometric"}
+
+
+def _architecture_runs(resp: pl.DataFrame, design: pl.DataFrame, factors: list[str], fixed: dict) -> pl.DataFrame:
+    """The study's runs with `arm` set to the row of `design` (factors) they belong to, other factors at `fixed`."""
+    names = ablation.architecture_arms()
+    rows = {}
+    for row in design.iter_rows(named=True):
+        levels = fixed | {f: row[f] for f in factors}
+        rows[names[tuple(levels[f] for f in ablation.ARCHITECTURE_FACTORS)].name] = row["arm"]
+    sub = resp.filter(pl.col("arm").is_in(list(rows)))
+    return sub.with_columns(pl.col("arm").replace_strict(rows, return_dtype=pl.Int64))
+
+
+def architecture_effects(resp: pl.DataFrame, response: str = PRIMARY) -> pl.DataFrame:
+    """The architecture study (full 2^3: arch, augment, identity on the atoms), paired over (seed, structure):
+    every main effect and interaction pooled over both backbones ('both'), then the effects of augmentation and
+    identity within each backbone (a 2^2 on its four arms).  Empty when the study has not been run."""
+    if response not in resp.columns:
+        return pl.DataFrame()
+    factors = list(ablation.ARCHITECTURE_FACTORS)
+    out = []
+    try:
+        full = fractional_factorial(factors, "a b c")
+        eff = paired_effects(_architecture_runs(resp, full, factors, {}), full, factors, response, BLOCKS)
+        out.append(eff.with_columns(architecture=pl.lit("both")))
+        within = fractional_factorial(factors[1:], "a b")
+        for level, arch in ARCHITECTURES.items():
+            runs = _architecture_runs(resp, within, factors[1:], {"arch": level})
+            eff = paired_effects(runs, within, factors[1:], response, BLOCKS)
+            out.append(eff.with_columns(architecture=pl.lit(arch)))
+    except ParameterError:  # the study's arms are not all there
+        return pl.DataFrame()
+    return (
+        pl.concat(out).with_columns(response=pl.lit(response)).select("architecture", "term", pl.exclude("architecture", "term"))
+    )
+
+
+def architecture_verdicts(arch: pl.DataFrame) -> list[str]:
+    """How pitfall 4 (augmentation) and identity behave under each backbone, from `architecture_effects`."""
+    if not arch.height:
+        return []
+    out = []
+    for term, what in (("augment", "Pitfall 4 (augmentation)"), ("identity", "Residue identity on the atoms")):
+        parts = []
+        for arch_name in ARCHITECTURES.values():
+            r = arch.filter((pl.col("architecture") == arch_name) & (pl.col("term") == term)).row(0, named=True)
+            parts.append(
+                f"{arch_name}: {r['effect']:+.2f} (95 % CI {r['ci_low']:+.2f} … {r['ci_high']:+.2f}, "
+                + ("clear)" if _sig(r) else "not clear)")
+            )
+        inter = arch.filter((pl.col("architecture") == "both") & (pl.col("term") == f"arch×{term}"))
+        tail = ""
+        if inter.height:
+            q = inter.row(0, named=True)
+            tail = (
+                f"; the difference between backbones (arch×{term}, half the difference of the two effects) is "
+                f"{q['effect']:+.2f} (95 % CI {q['ci_low']:+.2f} … {q['ci_high']:+.2f}), " + ("clear" if _sig(q) else "not clear")
+            )
+        out.append(f"{what}, change in {RESPONSES[arch['response'][0]]}: " + "; ".join(parts) + tail + ".")
+    return out
 
 
 def leave_one_out(resp: pl.DataFrame, response: str = PRIMARY) -> pl.DataFrame:

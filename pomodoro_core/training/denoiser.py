@@ -19,9 +19,9 @@ from torch import nn
 
 from ..core.errors import ParameterError
 from .context import Context
-from .preconditioner import NOISE_CONDITIONINGS, PRECOND_SIGMAS, MultiscalePrecond
-from .inputs import IDENTITIES
 from .geometric import MultiscaleGeometric
+from .inputs import IDENTITIES
+from .preconditioner import NOISE_CONDITIONINGS, PRECOND_SIGMAS, MultiscalePrecond
 from .transformer import MultiscaleTransformer
 
 ARCHITECTURES = ("transformer", "geometric")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import polars as pl
 import pytest
 
 from pomodoro_core.core.errors import ParameterError
@@ -27,7 +29,7 @@ def cli(*args, env=None, prefix=()):
 def test_arms_are_the_design_plus_named_extras():
     arms = ablation.arms()
     names = [a.name for a in arms]
-    assert len(names) == len(set(names)) == 16 + 2 + 8
+    assert len(names) == len(set(names)) == 16 + 2 + 8 + 6  # design, identity, leave-one-out, architecture
     design = ablation.training_design()
     budget = ablation.BUDGETS["quick"]
     base = arms[0].train_config(budget, 0)
@@ -43,6 +45,13 @@ def test_arms_are_the_design_plus_named_extras():
     for k in range(1, 16):
         assert arms[0].sampler_config(k, budget) != s0
     assert ablation.arm_by_name("as reviewed (no identity)").identity == "none"
+    study = ablation.architecture_arms()
+    assert len(study) == 8 and {a.arch for a in study.values()} == {"transformer", "geometric"}
+    for (arch, aug, ident), a in study.items():  # each arm differs from the reviewed one in its named factors only
+        t = a.train_config(budget, 0)
+        assert t.model.arch == ("geometric" if arch > 0 else "transformer") and t.augment == (aug > 0)
+        assert t.model.identity == ("atom" if ident > 0 else "none")
+        assert a.sampler_config(0, budget).augment == (aug > 0)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +68,7 @@ def test_quick_design_runs_end_to_end_and_resumes(quick_design):
     again = cli("--budget", "quick", "--seeds", "0", "1", "--workers", "1", "--out", str(quick_design))
     assert again.returncode == 0 and "0 runs to do" in again.stderr
     res = ablation.load(quick_design)
-    assert res.runs.height == 52 and set(res.runs["threads"]) == {1}
+    assert res.runs.height == 2 * len(ablation.arms()) and set(res.runs["threads"]) == {1}
     resp = report.responses(res)
     main = report.training_effects(resp)
     assert main.height == 8 + 7 and main["effect"].is_finite().all()
@@ -69,6 +78,9 @@ def test_quick_design_runs_end_to_end_and_resumes(quick_design):
     loo = report.leave_one_out(resp)
     lines = report.verdicts(main, loo, ident, samp)
     assert any(line.startswith("Identity") for line in lines) and sum("Pitfall" in line for line in lines) >= 8
+    arch = report.architecture_effects(resp)
+    assert set(arch["architecture"]) == {"both", "transformer", "geometric"} and arch["effect"].is_finite().all()
+    assert len(report.architecture_verdicts(arch)) == 2
 
 
 def _strip(path: Path) -> dict:
@@ -128,3 +140,27 @@ def test_record_is_written_atomically(tmp_path):
     ablation.write_record(path, {"meta": {"arm": "a", "seed": 0}, "gain": [], "sampling": []})
     assert json.loads(path.read_text())["meta"]["arm"] == "a"
     assert not list(path.parent.glob("*.tmp"))
+
+
+def test_architecture_effects_recover_a_planted_effect():
+    """Synthetic responses: augmentation lowers the response by 0.6 under the transformer only, identity by 0.4 under
+    both; the study's analysis finds exactly that, and the interaction arch×augment is half the difference."""
+    rng = np.random.default_rng(0)
+    blocks = {(seed, s): rng.normal() for seed in range(3) for s in ("s1", "s2", "s3", "s4")}  # pairing removes these
+    rows = []
+    for (arch, aug, ident), a in ablation.architecture_arms().items():
+        for (seed, structure), block in blocks.items():
+            y = block - 0.3 * aug * (arch < 0) - 0.2 * ident + 0.01 * rng.normal()
+            rows.append({"arm": a.name, "seed": seed, "structure": structure, report.PRIMARY: y})
+    arch = report.architecture_effects(pl.DataFrame(rows))
+    get = lambda who, term: arch.filter((pl.col("architecture") == who) & (pl.col("term") == term)).row(0, named=True)  # noqa: E731
+    assert get("transformer", "augment")["effect"] == pytest.approx(-0.6, abs=0.02)
+    assert get("geometric", "augment")["effect"] == pytest.approx(0.0, abs=0.02)
+    assert get("geometric", "identity")["effect"] == pytest.approx(-0.4, abs=0.02)
+    assert get("both", "arch×augment")["effect"] == pytest.approx(0.3, abs=0.02)
+    lines = report.architecture_verdicts(arch)
+    for who in ("transformer", "geometric"):  # the verdicts quote the table
+        assert f"{who}: {get(who, 'augment')['effect']:+.2f}" in lines[0]
+        assert f"{who}: {get(who, 'identity')['effect']:+.2f}" in lines[1]
+    assert "not clear" in lines[0].split("geometric:")[1].split(";")[0]  # geometric augment: no effect planted
+    assert report.architecture_effects(pl.DataFrame(rows[:40])).height == 0  # arms missing: no table, no traceback
