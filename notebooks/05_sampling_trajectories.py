@@ -335,7 +335,7 @@ def _(
     )
     _id = (
         "This run has **no residue identity** (as reviewed): every residue looks alike to the network, which therefore "
-        "cannot ui.say where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
+        "cannot tell where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
         "and the own-slot share: if the samples are compact but residues sit in random slots, that is the cause. "
         if train_config.model.identity == "none"
         else ""
@@ -343,7 +343,7 @@ def _(
     _text = f"""## What this run says
     - Setting: weights {_w.w_c:g}/{_w.w_r:g}/{_w.w_a:g}, P_mean {train_config.P_mean:g}, P_std {train_config.P_std:g},
       σ_max {sampler_config.sigma_max:g} × σ_data, fixes on: {", ".join(map(str, fixes)) or "none"}, identity
-      {train_config.model.identity}; status: {result.status}.
+      {train_config.model.identity}, backbone {train_config.model.arch}; status: {result.status}.
     - Final RMSD to the training structure **{_rmsd:.2f} ± {_sd:.2f} Å** (mean ± sd over {report.height} samples);
       order-free CA RMSD **{_o["order_free_rmsd"]:.2f} Å**; **{_o["own_slot"]:.0%}** of residues end in their own
       sequence slot.{_vs}

@@ -36,13 +36,14 @@ def test_05_trains_samples_and_reports(cache):
     assert again.returncode == 0 and "loaded from cache" in again.stdout
 
 
-def test_05_one_sampling_step_and_two_chains(cache):
+@pytest.mark.parametrize("arch", ["transformer", "geometric"])
+def test_05_one_sampling_step_and_two_chains(cache, arch):
     res = run(
         "05_sampling_trajectories.py", "--steps", "5", "--sampler-steps", "1", "--samples", "1", "--no-gate",
-        "--structure", "1hvr*", cache=cache,
+        "--structure", "1hvr*", "--arch", arch, cache=cache,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "1hvr" in res.stdout
+    assert "1hvr" in res.stdout and f"backbone {arch}" in res.stdout
 
 
 @pytest.mark.parametrize(
