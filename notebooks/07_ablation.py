@@ -168,6 +168,7 @@ def _(ablation, mo, report, resp, ui):
         ui.print_table("architecture study: effects on ln residue gain", _arch[0])
         _out = mo.vstack([_intro, mo.md("\n".join(f"- {_line}" for _line in _lines)), ui.table_view(_arch[0], page_size=20)])
     else:
+        ui.say("architecture study: its arms are not all in this folder yet")
         _out = mo.vstack(
             [_intro, mo.callout(mo.md("The architecture study's arms are not all in this folder yet."), kind="warn")]
         )

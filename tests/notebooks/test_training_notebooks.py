@@ -88,6 +88,8 @@ def test_07_summarises_the_design(small_ablation):
     res = run("07_ablation.py", "--results", str(small_ablation))
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Verdicts" in res.stdout and "Identity (not in the review)" in res.stdout
+    assert "Architecture study" in res.stdout and "Pitfall 4 (augmentation), change in" in res.stdout
+    assert "transformer:" in res.stdout and "geometric:" in res.stdout
     keys = _key_lines(res.stdout)
     assert {f"training effect on ln residue gain, {k}" for k in ("weights", "precond", "sigma")} <= set(keys)
     assert all(v not in ("nan", "inf") for v in keys.values())
