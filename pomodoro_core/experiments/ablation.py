@@ -467,6 +467,7 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", choices=tuple(BUDGETS), default=None, help="run size (default: gpu with CUDA, else cpu)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--only", nargs="*", default=None, help="arm names (exact); default: every arm")
+    ap.add_argument("--study", choices=("architecture",), default=None, help="only the 8 arms of the architecture study")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="single-thread worker processes")
     ap.add_argument("--out", default="results/ablation")
     ap.add_argument("--list", action="store_true", help="print the arms and exit")
@@ -476,6 +477,8 @@ def main(argv=None) -> int:
             raise ParameterError("--workers must be >= 1 and seeds in 0 .. 2^31-1")
         budget = BUDGETS[args.budget or default_budget_name()]
         todo = arms() if args.only is None else [arm_by_name(n) for n in args.only]
+        if args.study == "architecture":
+            todo = [a for a in architecture_arms().values() if args.only is None or a in todo]
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

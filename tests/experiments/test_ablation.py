@@ -164,3 +164,11 @@ def test_architecture_effects_recover_a_planted_effect():
         assert f"{who}: {get(who, 'identity')['effect']:+.2f}" in lines[1]
     assert "not clear" in lines[0].split("geometric:")[1].split(";")[0]  # geometric augment: no effect planted
     assert report.architecture_effects(pl.DataFrame(rows[:40])).height == 0  # arms missing: no table, no traceback
+
+
+def test_study_flag_runs_the_architecture_arms_only(tmp_path):
+    res = cli("--budget", "quick", "--seeds", "0", "--workers", "1", "--study", "architecture", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    runs = ablation.load(tmp_path).runs
+    assert set(runs["arm"]) == {a.name for a in ablation.architecture_arms().values()}
+    assert sorted(runs["arch"].to_list()) == ["geometric"] * 4 + ["transformer"] * 4

@@ -151,3 +151,17 @@ def test_unknown_architecture_is_refused():
         ModelConfig(arch="mlp")
     with pytest.raises(ParameterError, match="neighbours"):
         ModelConfig(arch="geometric", neighbours=0)
+
+
+@pytest.mark.parametrize("precond", ["raw", "relative"])
+def test_one_residue_gives_finite_D_and_gradients(precond):
+    """Degenerate but valid: one residue of one chain (one unit at the residue and chain levels, k above n)."""
+    from pomodoro_core.core.structure import contiguous_crop, find_structure, load_structure
+
+    one = contiguous_crop(load_structure(find_structure("5PTI")), 1, seed=0)
+    ctx = Context.from_structure(one, WEIGHTS)
+    model = geometric(ctx, precond_sigma=precond, identity="both")
+    D = model(noisy(one, 2.0, ctx), torch.tensor([2.0]), ctx)
+    sum(v.square().sum() for v in D.values()).backward()
+    assert all(torch.isfinite(v).all() for v in D.values())
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
