@@ -108,7 +108,7 @@ def test_per_level_c_noise_is_a_reparametrisation_for_one_structure(pair):
     for head in list(shared.backbone.out.values()) + list(per.backbone.out.values()):
         torch.manual_seed(1)
         torch.nn.init.normal_(head[1].weight)
-    for lvl, emb in per.backbone.noise.items():
+    for lvl, emb in per.backbone.inputs.noise.items():
         delta = float(torch.log(ctx.noise_factor["relative"][lvl][0])) / 4
         a = emb.freq.double() * delta
         n = a.numel()
@@ -116,10 +116,10 @@ def test_per_level_c_noise_is_a_reparametrisation_for_one_structure(pair):
         idx_s, idx_c = torch.arange(1, n + 1), torch.arange(n + 1, 2 * n + 1)
         M[idx_s, idx_s], M[idx_s, idx_c] = a.cos(), a.sin()
         M[idx_c, idx_s], M[idx_c, idx_c] = -a.sin(), a.cos()
-        W = shared.backbone.noise[lvl].proj.weight.double() @ torch.linalg.inv(M)
+        W = shared.backbone.inputs.noise[lvl].proj.weight.double() @ torch.linalg.inv(M)
         with torch.no_grad():
             emb.proj.weight.copy_(W.float())
-            emb.proj.bias.copy_((shared.backbone.noise[lvl].proj.bias.double() - W[:, 0] * delta).float())
+            emb.proj.bias.copy_((shared.backbone.inputs.noise[lvl].proj.bias.double() - W[:, 0] * delta).float())
     x = centred_coords(s, "cpu").expand(3, -1, -1) + torch.randn(3, s.n_atoms, 3, generator=torch.Generator().manual_seed(2))
     sigma = torch.tensor([0.7, 9.0, 120.0])
     with torch.no_grad():

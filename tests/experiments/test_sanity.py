@@ -15,6 +15,7 @@ def test_geometric_base_passes_the_sanity_gate_on_the_notebook_crop():
     run, sampler = ablation.one_factor_configs(**budget)[ablation.REVIEWED_NAME]
     run = run.with_(model=replace(run.model, arch="geometric"))
     gate = sanity.sanity_gate(structure, run, sampler, budget, 4, 0, lambda s, c: train(s, c))
+    print(f"geometric gate: RMSD {gate['rmsd']:.3f} Å, own slot {gate['own_slot']:.2f}")
     assert gate["met"], gate
     assert gate["differences"] == ["model.identity: atom → none"]
     assert "same backbone" in sanity.gate_text(gate, structure.name)
