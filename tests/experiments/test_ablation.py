@@ -91,9 +91,10 @@ def _strip(path: Path) -> dict:
 
 
 @pytest.mark.skipif(shutil.which("taskset") is None, reason="taskset (util-linux) is not installed")
-def test_a_row_reproduces_bit_for_bit_on_another_core_count(quick_design, tmp_path):
-    """The recorded command, run pinned to one core, gives the file the two-worker run wrote."""
-    arm = ablation.arm_by_name("design: all fixes")
+@pytest.mark.parametrize("name", ["design: all fixes", "architecture: geometric, augment on, identity atom"])
+def test_a_row_reproduces_bit_for_bit_on_another_core_count(quick_design, tmp_path, name):
+    """The recorded command, run pinned to one core, gives the file the two-worker run wrote (both backbones)."""
+    arm = ablation.arm_by_name(name)
     src = ablation.run_file(quick_design, arm, 1)
     cmd = json.loads(src.read_text())["meta"]["command"].split()
     args = [a.strip("'") for a in cmd[3:]]
