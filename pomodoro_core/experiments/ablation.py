@@ -18,8 +18,9 @@ generators E=ABC, F=ABD, G=ACD, H=BCD), each at - (as reviewed) or + (the fix):
 Extra arms: as reviewed without identity, identity on the residue track only,
 leave-one-out from "all fixes" (the all-+ arm), and the architecture study: a full
 2^3 factorial of backbone (transformer / geometric, `training/geometric.py`) x
-augmentation (pitfall 4) x identity on the atoms, on the reviewed setting.  Sampler factors, a 2^(5-1) design of
-resolution V (E=-ABCD), crossed on every factorial model with common random numbers:
+augmentation (pitfall 4) x identity on the atoms, on the reviewed setting.
+Sampler factors, a 2^(5-1) design of resolution V (E=-ABCD), crossed on every
+factorial model with common random numbers:
     start     pitfall 8  schedule from sigma_max 80 (x sigma_data) -> the training 99.9 % quantile
     heun      Euler -> Heun;  churn  gamma_0 0 -> 0.8;  step  step_scale 1 -> 1.5
     init      initial and churn noise of the training kind -> isotropic
