@@ -51,7 +51,7 @@ def _(args, mo, ui):
         else "σ_max = 80 as written in pitfall 1",
         label="σ at the start of sampling",
     )
-    crop_ui = mo.ui.slider(8, 128, step=1, value=args.crop, label="residues in the crop (pitfall 5)", show_value=True)
+    crop_ui = ui.slider("crop", args.crop, step=1, label="residues in the crop (pitfall 5)")
     mo.vstack([mo.md("**Assumptions**"), mo.hstack([structure_ui, crop_ui], justify="start"), sampling_ui])
     return crop_ui, sampling_ui, structure_ui
 

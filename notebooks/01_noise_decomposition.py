@@ -50,7 +50,7 @@ def _(notebook_args):
     args = notebook_args(
         "Noise decomposition of the multiscale noise (pitfall 1)",
         *("preset", "w-c", "w-r", "w-a", "sigma", "structure", "atom-set", "samples", "seed"),
-        samples=4000,
+        samples=dict(default=4000, low=200, high=20000),
     )
     return (args,)
 
@@ -61,7 +61,7 @@ def _(args, mo, presets, structures, ui):
     structure_ui = ui.structure_dropdown(args.structure, label="structure")
     atom_set_ui = mo.ui.dropdown(structures.ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")
-    samples_ui = mo.ui.slider(200, 20000, step=200, value=min(max(args.samples, 200), 20000), label="Monte Carlo samples")
+    samples_ui = mo.ui.slider(200, 20000, step=200, value=args.samples, label="Monte Carlo samples")
     return atom_set_ui, preset_ui, samples_ui, sigma_ui, structure_ui
 
 
@@ -97,9 +97,7 @@ def _(
 @app.cell
 def _(noise, sigma_ui, ui, w_a_ui, w_c_ui, w_r_ui):
     weights = ui.guarded(noise.NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
-    sigma = sigma_ui.value
-    if not (sigma is not None and sigma > 0):
-        ui.fail(f"σ must be > 0 (got {sigma})")
+    sigma = ui.check("sigma", sigma_ui.value)
     return sigma, weights
 
 

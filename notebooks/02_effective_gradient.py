@@ -61,15 +61,15 @@ def _(Flag, notebook_args):
         p_std=2.8,
         sigma_min=1e-3,
         sigma_max=80.0,
-        check_draws=Flag(int, 4, "noise draws per σ in the untrained-model check"),
+        check_draws=Flag(int, 4, "noise draws per σ in the untrained-model check", low=1, high=256),
     )
     return (args,)
 
 
 @app.cell
 def _(args, gradient, mo, presets, ui):
-    p_mean_ui = mo.ui.slider(-6.0, 3.0, step=0.02, value=args.p_mean, label="P_mean", show_value=True, debounce=True)
-    p_std_ui = mo.ui.slider(0.0, 4.0, step=0.05, value=args.p_std, label="P_std", show_value=True, debounce=True)
+    p_mean_ui = ui.slider("p-mean", args.p_mean, step=0.02, label="P_mean", debounce=True)
+    p_std_ui = ui.slider("p-std", args.p_std, step=0.05, label="P_std", debounce=True)
     sigma_data_ui = mo.ui.number(value=args.sigma_data, step=0.5, label="σ_data (Å)")
     sigma_min_ui = mo.ui.number(value=args.sigma_min, step=1e-4, label="σ_min / σ_data")
     sigma_max_ui = mo.ui.number(value=args.sigma_max, step=1.0, label="σ_max / σ_data (log-uniform)")
@@ -116,12 +116,10 @@ def _(
 
 @app.cell
 def _(edm, p_mean_ui, p_std_ui, sigma_data_ui, sigma_max_ui, sigma_min_ui, ui):
-    sigma_data = sigma_data_ui.value
-    if not (sigma_data is not None and sigma_data > 0):
-        ui.fail(f"σ_data must be > 0 (got {sigma_data})")
-    if not (sigma_min_ui.value is not None and sigma_min_ui.value > 0):
-        ui.fail(f"σ_min must be > 0 (got {sigma_min_ui.value})")
-    if not (sigma_max_ui.value is not None and sigma_max_ui.value > sigma_min_ui.value):
+    sigma_data = ui.check("sigma-data", sigma_data_ui.value)
+    ui.check("sigma-min", sigma_min_ui.value)
+    ui.check("sigma-max", sigma_max_ui.value)
+    if not sigma_max_ui.value > sigma_min_ui.value:
         ui.fail(f"σ_max ({sigma_max_ui.value}) must be greater than σ_min ({sigma_min_ui.value})")
     custom = ui.guarded(edm.LogNormalSigma, p_mean_ui.value, p_std_ui.value, sigma_data)
     return custom, sigma_data

@@ -14,10 +14,10 @@ def _():
     from pomodoro_core.report import charts, ui
     from pomodoro_core.analysis import schedule
     from pomodoro_core.core import edm, presets, sampling
-    from pomodoro_core.report.args import Flag, notebook_args
+    from pomodoro_core.report.args import FLAGS, notebook_args
 
     return (
-        Flag,
+        FLAGS,
         charts,
         edm,
         mo,
@@ -45,36 +45,34 @@ def _(mo):
 
 
 @app.cell
-def _(Flag, notebook_args):
+def _(FLAGS, notebook_args):
     args = notebook_args(
         "Sampling schedule vs training sigma distribution (pitfall 8)",
         *("preset", "sigma-max", "sigma-min", "rho", "times-sigma-data", "p-mean", "p-std"),
         *("gamma-0", "gamma-min", "step-scale", "q"),
-        steps=Flag(int, None, "sampling steps (default: the preset's)"),
+        steps=FLAGS["sampler-steps"],
     )
     return (args,)
 
 
 @app.cell
-def _(args, mo, presets):
+def _(args, mo, presets, ui):
     _pr = presets.get_preset(args.preset)
     _v = lambda cli, default: default if cli is None else cli  # noqa: E731
     sigma_max_ui = mo.ui.number(value=_v(args.sigma_max, _pr.sigma_max), step=1.0, label="σ_max")
     sigma_min_ui = mo.ui.number(value=_v(args.sigma_min, _pr.sigma_min), step=1e-4, label="σ_min")
-    rho_ui = mo.ui.slider(1.0, 12.0, step=0.5, value=_v(args.rho, _pr.rho), label="ρ", show_value=True)
+    rho_ui = ui.slider("rho", _v(args.rho, _pr.rho), step=0.5, label="ρ")
     steps_ui = mo.ui.number(value=_v(args.steps, _pr.steps), step=1, label="steps")
     times_ui = mo.ui.switch(
         value=_v(args.times_sigma_data, "yes" if _pr.schedule_times_sigma_data else "no") == "yes",
         label="multiply schedule by σ_data",
     )
-    p_mean_ui = mo.ui.slider(-6.0, 3.0, step=0.02, value=_v(args.p_mean, _pr.P_mean), label="P_mean", show_value=True)
-    p_std_ui = mo.ui.slider(0.0, 4.0, step=0.05, value=_v(args.p_std, _pr.P_std), label="P_std", show_value=True)
-    gamma_0_ui = mo.ui.slider(0.0, 2.0, step=0.05, value=_v(args.gamma_0, _pr.gamma_0), label="γ0", show_value=True)
+    p_mean_ui = ui.slider("p-mean", _v(args.p_mean, _pr.P_mean), step=0.02, label="P_mean")
+    p_std_ui = ui.slider("p-std", _v(args.p_std, _pr.P_std), step=0.05, label="P_std")
+    gamma_0_ui = ui.slider("gamma-0", _v(args.gamma_0, _pr.gamma_0), step=0.05, label="γ0")
     gamma_min_ui = mo.ui.number(value=_v(args.gamma_min, _pr.gamma_min), step=0.1, label="γ_min (Å)")
-    step_scale_ui = mo.ui.slider(
-        0.5, 3.0, step=0.05, value=_v(args.step_scale, _pr.step_scale), label="step_scale", show_value=True
-    )
-    q_ui = mo.ui.slider(0.9, 0.99999, step=0.00001, value=args.q, label="training quantile q", show_value=True)
+    step_scale_ui = ui.slider("step-scale", _v(args.step_scale, _pr.step_scale), step=0.05, label="step_scale")
+    q_ui = ui.slider("q", args.q, step=0.00001, label="training quantile q")
     sigma_data = _pr.sigma_data
     mo.vstack(
         [
@@ -120,11 +118,13 @@ def _(
     times_ui,
     ui,
 ):
+    ui.check("sampler-steps", steps_ui.value)
+    ui.check("gamma-min", gamma_min_ui.value)
     settings = ui.guarded(
         sampling.SamplerConfig,
         steps=steps_ui.value,
-        sigma_min=sigma_min_ui.value,
-        sigma_max=sigma_max_ui.value,
+        sigma_min=ui.check("sigma-min", sigma_min_ui.value),
+        sigma_max=ui.check("sigma-max", sigma_max_ui.value),
         rho=rho_ui.value,
         sigma_data=sigma_data,
         times_sigma_data=times_ui.value,

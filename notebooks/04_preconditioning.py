@@ -51,7 +51,7 @@ def _(notebook_args):
     args = notebook_args(
         "Per-level preconditioning (pitfalls 2 and 6)",
         *("preset", "w-c", "w-r", "w-a", "sigma", "structure", "atom-set", "samples", "seed"),
-        samples=1000,
+        samples=dict(default=1000, low=10),
     )
     return (args,)
 
@@ -106,9 +106,7 @@ def _(
     w_r_ui,
 ):
     weights = ui.guarded(noise.NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
-    sigma = sigma_ui.value
-    if not (sigma is not None and sigma > 0):
-        ui.fail(f"σ must be > 0 (got {sigma})")
+    sigma = ui.check("sigma", sigma_ui.value)
     sigma_data = presets.get_preset(preset_ui.value).sigma_data
     structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value), atom_set_ui.value))
     return sigma, sigma_data, structure, weights

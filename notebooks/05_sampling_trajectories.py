@@ -69,7 +69,7 @@ def _(Flag, ablation, denoiser, inputs, notebook_args, presets):
         sigma_max=_v090.sigma_max,
         sampler_steps=_v090.steps,
         structure=Flag(str, ablation.NOTEBOOK_CROPS[0], "a crop of the ablation's training set", ablation.NOTEBOOK_CROPS),
-        samples=4,
+        samples=dict(default=4, high=64),
         fix=Flag(int, [], "switch-type fixes to turn on", (2, 3, 4, 5, 6), nargs="*"),
         identity=Flag(str, "none", "residue identity: none as reviewed; residue = fix 7", inputs.IDENTITIES),
         arch=Flag(
@@ -142,16 +142,10 @@ def _(ablation, args, budget, form, noise, ui):
         "arch": args.arch,
         **{f"f{k}": k in args.fix for k in range(2, 7)},
     }
-    for _name in ("steps", "sampler_steps"):
-        if _v[_name] is None or _v[_name] < 1 or int(_v[_name]) != _v[_name]:
-            ui.fail(f"{_name.replace('_', ' ')} must be a whole number >= 1 (got {_v[_name]})")
-    if args.samples < 1:
-        ui.fail(f"--samples must be >= 1 (got {args.samples})")
+    _v = ui.checked(_v, "w_c", "w_r", "w_a", "p_mean", "p_std", "sigma_max", "sampler_steps", "steps", "seed")
     weights = ui.guarded(noise.NoiseWeights, _v["w_c"], _v["w_r"], _v["w_a"])
-    if args.batch_size is not None and args.batch_size < 1:
-        ui.fail(f"--batch-size must be >= 1 (got {args.batch_size})")
     fixes = tuple(k for k in range(2, 7) if _v[f"f{k}"])
-    run_budget = {"steps": int(_v["steps"]), "batch_size": args.batch_size or budget["batch_size"]}
+    run_budget = {"steps": int(_v["steps"]), "batch_size": budget["batch_size"] if args.batch_size is None else args.batch_size}
     _t, sampler_config = ui.guarded(
         ablation.custom_configs,
         weights,

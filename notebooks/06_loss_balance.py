@@ -55,8 +55,8 @@ def _(Flag, ablation, notebook_args):
         *("structure", "steps", "seed", "no-cache"),
         structure=Flag(str, ablation.NOTEBOOK_CROPS[1], "a crop of the ablation's training set", ablation.NOTEBOOK_CROPS),
         compare=Flag(str, _names[6], "configuration to set next to the reviewed one", tuple(_names)),
-        probe_every=Flag(int, 25, "per-level gradient norms every k training steps"),
-        probe_batch=Flag(int, 8, "noise draws per σ in the probe"),
+        probe_every=Flag(int, 25, "per-level gradient norms every k training steps", low=1, high=10_000),
+        probe_batch=Flag(int, 8, "noise draws per σ in the probe", low=1, high=256),
     )
     return (args,)
 
@@ -86,10 +86,7 @@ def _(ablation, args, budget, form, ui):
         "steps": budget["steps"] if args.steps is None else args.steps,
         "seed": args.seed,
     }
-    if _v["steps"] is None or _v["steps"] < 1 or int(_v["steps"]) != _v["steps"]:
-        ui.fail(f"training steps must be a whole number >= 1 (got {_v['steps']})")
-    if args.probe_every < 1 or args.probe_batch < 1:
-        ui.fail("--probe-every and --probe-batch must be >= 1")
+    _v = ui.checked(_v, "steps", "seed")
     _all = ablation.one_factor_configs(int(_v["steps"]), budget["batch_size"])
     configs = {
         name: ui.guarded(_all[name][0].with_, seed=int(_v["seed"]), probe_every=args.probe_every)

@@ -28,6 +28,26 @@ def guarded(fn, *args, **kwargs):
         fail(str(exc))
 
 
+def check(name: str, value):
+    """`value` checked against the parameter table (`core.params.FLAGS[name]`); out of range: `fail`."""
+    from ..core.params import FLAGS
+
+    return guarded(FLAGS[name].check, value, name)
+
+
+def checked(values: dict, *keys: str) -> dict:
+    """A form's values with `keys` (w_c, sampler_steps, ...) checked against the parameter table."""
+    return values | {key: check(key.replace("_", "-"), values[key]) for key in keys}
+
+
+def slider(name: str, value, step: float, label: str, **kwargs):
+    """A slider spanning the parameter's range in the table, so every accepted flag value fits on it."""
+    from ..core.params import FLAGS
+
+    flag = FLAGS[name]
+    return mo.ui.slider(flag.low, flag.high, step=step, value=value, label=label, show_value=True, **kwargs)
+
+
 def say(text: str) -> None:
     """Key figures on stdout in script mode (and CI logs); silent inside a notebook or report."""
     if not mo.running_in_notebook():
