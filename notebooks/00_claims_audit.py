@@ -14,7 +14,7 @@ def _():
     from pomodoro_core.core import structure as structures
     from pomodoro_core.report.args import Flag, notebook_args
 
-    return Flag, charts, claims, mo, notebook_args, pl, structures, ui
+    return Flag, charts, claims, mo, notebook_args, pl, ui
 
 
 @app.cell
@@ -57,8 +57,8 @@ def _(args, mo, ui):
 
 
 @app.cell
-def _(claims, crop_ui, sampling_ui, structure_ui, structures, ui):
-    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value)))
+def _(claims, crop_ui, sampling_ui, structure_ui, ui):
+    structure = ui.load_structure(structure_ui.value)
     assumptions = claims.Assumptions(structure=structure, sampling_sigma=sampling_ui.value, crop_residues=crop_ui.value)
     table = claims.audit(assumptions)
     counts = claims.verdict_counts(table)

@@ -102,8 +102,8 @@ def _(noise, sigma_ui, ui, w_a_ui, w_c_ui, w_r_ui):
 
 
 @app.cell
-def _(atom_set_ui, mo, structure_ui, structures, ui):
-    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value), atom_set_ui.value))
+def _(atom_set_ui, mo, structure_ui, ui):
+    structure = ui.load_structure(structure_ui.value, atom_set_ui.value)
     mo.md(f"**Structure** {structure.summary()}." + (f" Notes: {'; '.join(structure.notes)}." if structure.notes else ""))
     return (structure,)
 

@@ -30,7 +30,6 @@ def _():
         pl,
         presets,
         probe,
-        structures,
         torch,
         ui,
     )
@@ -177,8 +176,8 @@ def _(custom, gradient, mo, sigma_data, ui):
 
 
 @app.cell
-def _(gradient, pl, series, structure_ui, structures, ui):
-    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value)))
+def _(gradient, pl, series, structure_ui, ui):
+    structure = ui.load_structure(structure_ui.value)
     bands = gradient.structure_bands(structure)
     shares = pl.concat([gradient.band_shares(d, sd, bands).with_columns(series=pl.lit(name)) for name, (d, sd) in series.items()])
     ui.print_table(f"share of the training signal by σ band ({structure.name})", shares)

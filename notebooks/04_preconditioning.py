@@ -99,7 +99,6 @@ def _(
     presets,
     sigma_ui,
     structure_ui,
-    structures,
     ui,
     w_a_ui,
     w_c_ui,
@@ -108,7 +107,7 @@ def _(
     weights = ui.guarded(noise.NoiseWeights, w_c_ui.value, w_r_ui.value, w_a_ui.value)
     sigma = ui.check("sigma", sigma_ui.value)
     sigma_data = presets.get_preset(preset_ui.value).sigma_data
-    structure = ui.guarded(lambda: structures.load_structure(structures.find_structure(structure_ui.value), atom_set_ui.value))
+    structure = ui.load_structure(structure_ui.value, atom_set_ui.value)
     return sigma, sigma_data, structure, weights
 
 
@@ -177,27 +176,17 @@ def _(curves, mc, mo, precond, ui):
 
 
 @app.cell
-def _(mo, np, precond, sigma_data, structure, ui, weights, worst):
-    _f = precond.level_noise_factor(structure, weights)
-    _sd = precond.level_sigma_data(structure)
-    _w = {(r["level"], r["choice"]): r for r in worst.iter_rows(named=True)}
-    _names = list(precond.CHOICES)
-    _res = [_w[("residue", c)] for c in _names]
-    _text = f"""## Verdict on pitfalls 2 and 6
-    - The residue level's noise is **{_f["residue"]:.3f} σ** and the chain level's **{_f["chain"]:.3f} σ** under these weights
-      (the review's σ/√n would be {1 / structure.atoms_per_residue.mean() ** 0.5:.3f} σ; it holds only for isotropic noise).
-    - Using the effective σ_l instead of σ moves the residue-level Var[c_in x] range from
-      [{_res[0]["min Var[c_in x]"]:.3f}, {_res[0]["max Var[c_in x]"]:.3f}] to [{_res[1]["min Var[c_in x]"]:.3f}, {_res[1]["max Var[c_in x]"]:.3f}].
-    - The larger error is the data scale: measured σ_data is {_sd["atom"]:.2f} / {_sd["residue"]:.2f} / {_sd["chain"]:.2f} Å
-      (atom / residue / chain) against the preset's {sigma_data:g} Å. With σ_l *and* the level's σ_data both variances are
-      exactly 1 at every σ ([{_res[2]["min Var[c_in x]"]:.3f}, {_res[2]["max Var[c_in x]"]:.3f}]).
-    - Pitfall 6: the c_noise each level needs differs from c_noise(σ) by ¼·ln(σ_l/σ): {0.25 * np.log(_f["residue"]):+.3f}
-      (residue) and {0.25 * np.log(_f["chain"]):+.3f} (chain), small next to the spread of c_noise over training."""
+def _(mo, precond, sigma_data, structure, ui, weights, worst):
+    _text = precond.verdict(structure, weights, sigma_data, worst)
+    _levels = precond.defined_levels(structure)
+    _f, _sd = precond.level_noise_factor(structure, weights), precond.level_sigma_data(structure)
     ui.say("\n" + _text)
-    ui.key_figure("residue σ_l / σ", _f["residue"])
-    ui.key_figure("chain σ_l / σ", _f["chain"])
+    for _lvl in _levels[1:]:
+        ui.key_figure(f"{_lvl} σ_l / σ", _f[_lvl])
     ui.key_figure("measured σ_data atom level (Å)", _sd["atom"])
-    ui.key_figure("residue Var[c_in x] min, as reviewed", _res[0]["min Var[c_in x]"])
+    if "residue" in _levels:
+        _w = worst.filter((worst["level"] == "residue") & (worst["choice"] == list(precond.CHOICES)[0]))
+        ui.key_figure("residue Var[c_in x] min, as reviewed", _w["min Var[c_in x]"][0])
     mo.callout(mo.md(_text), kind="info")
     return
 

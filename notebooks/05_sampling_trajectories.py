@@ -161,6 +161,7 @@ def _(ablation, args, budget, form, noise, ui):
     )
     train_config = ui.guarded(_t.with_, seed=int(_v["seed"]))
     structure = ui.guarded(ablation.crop, _v["structure"])
+    ui.say(structure.describe())
     return fixes, run_budget, sampler_config, structure, train_config
 
 

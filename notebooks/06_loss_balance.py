@@ -93,6 +93,7 @@ def _(ablation, args, budget, form, ui):
         for name in dict.fromkeys([ablation.REVIEWED_NAME, _v["compare"]])
     }
     structure = ui.guarded(ablation.crop, _v["structure"])
+    ui.say(structure.describe())
     return configs, structure
 
 

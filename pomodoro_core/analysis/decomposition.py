@@ -124,6 +124,13 @@ def pitfall1_verdict(table: pl.DataFrame, weights: NoiseWeights, structure: Stru
     rvc, avr = r["residue_vs_chain"], r["atom_vs_residue"]
     s_c, s_r, s_a = weights.scales()
     n_mean = float(structure.atoms_per_residue.mean())
+    if rvc["isotropic_over_sigma"] == 0:  # every chain has one residue: its centroid is the chain's
+        return (
+            f"Every chain of {structure.name} has a single residue, so residue centroids coincide with their chain "
+            "centroids and cannot move relative to them under any weights: pitfall 1's question (are residues "
+            f"under-noised relative to each other?) does not arise here. Atoms move about their residue centroid by "
+            f"**{avr['over_sigma']:.3f} sigma** (isotropic: {avr['isotropic_over_sigma']:.3f} sigma)."
+        )
     ratio_res = rvc["over_sigma"] / rvc["isotropic_over_sigma"]
     ratio_atom = avr["over_sigma"] / avr["isotropic_over_sigma"]
 

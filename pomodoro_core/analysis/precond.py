@@ -43,6 +43,26 @@ def level_sigma_data(structure: Structure) -> dict[str, float]:
     return {k: float(torch.sqrt((v**2).mean())) for k, v in level_coordinates(structure).items()}
 
 
+def defined_levels(structure: Structure) -> tuple[str, ...]:
+    """The levels with something to precondition: a level whose units all sit at the complex centroid
+    (one chain: its centroid *is* the complex centroid, removed by centring; one residue: likewise) has
+    zero data scale, and c_skip, c_out, c_in are undefined there.  Such a level is left out, and said so."""
+    sd = level_sigma_data(structure)
+    return tuple(lvl for lvl in LEVELS if sd[lvl] > 1e-6)
+
+
+def skipped_levels_note(structure: Structure) -> str:
+    """'' or one sentence naming the levels `defined_levels` leaves out and why."""
+    skipped = [lvl for lvl in LEVELS if lvl not in defined_levels(structure)]
+    if not skipped:
+        return ""
+    return (
+        f"{structure.name} has {structure.n_chains} chain(s) and {structure.n_residues} residue(s): the "
+        f"{' and '.join(skipped)} level(s) sit at the complex centroid (data scale 0), so they carry nothing to "
+        "precondition and are left out."
+    )
+
+
 def level_noise_factor(structure: Structure, weights: NoiseWeights) -> dict[str, float]:
     """sigma_l / sigma: RMS effective noise of each level's absolute positions."""
     return level_noise_factors(Hierarchy.from_structure(structure), weights, "absolute")
@@ -67,7 +87,7 @@ def criterion_curves(structure: Structure, weights: NoiseWeights, sigma_data: fl
     """Closed-form Var[c_in x_noisy] and Var[F target] per level, choice and sigma."""
     factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
     rows = []
-    for lvl in LEVELS:
+    for lvl in defined_levels(structure):
         true_sigma = factor[lvl] * sigmas
         for choice in CHOICES:
             s_eval, sd_eval = _eval_point(choice, sigmas, lvl, factor, sd_level, sigma_data)
@@ -99,7 +119,7 @@ def criterion_monte_carlo(
     rows = []
     for sigma in sigmas:
         s = scales * float(sigma)
-        for lvl in LEVELS:
+        for lvl in defined_levels(structure):
             x = clean[lvl]  # (units, 3)
             xx = float((x**2).mean())
             xe = float(np.einsum("ux,uxk,k->", x, grams.means[lvl], s) / x.size)  # mean of x * eps
@@ -124,7 +144,7 @@ def level_summary(structure: Structure, weights: NoiseWeights, sigma_data: float
     factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
     rel = level_noise_factors(Hierarchy.from_structure(structure), weights, "relative")
     rows = []
-    for lvl in LEVELS:
+    for lvl in defined_levels(structure):
         s_l = factor[lvl] * sigma
         rows.append(
             {
@@ -160,3 +180,36 @@ def worst_deviation(curves: pl.DataFrame) -> pl.DataFrame:
             pl.col("var_F_target").max().alias("max Var[F target]"),
         )
     )
+
+
+def verdict(structure: Structure, weights: NoiseWeights, sigma_data: float, worst: pl.DataFrame) -> str:
+    """Markdown verdict on pitfalls 2 and 6, written from `worst_deviation` (levels that are left out are said so)."""
+    f, sd = level_noise_factor(structure, weights), level_sigma_data(structure)
+    w = {(r["level"], r["choice"]): r for r in worst.iter_rows(named=True)}
+    span = lambda lvl, choice: "[{:.3f}, {:.3f}]".format(*(w[(lvl, choice)][f"{m} Var[c_in x]"] for m in ("min", "max")))  # noqa: E731
+    raw, eff, own = CHOICES
+    lines = ["## Verdict on pitfalls 2 and 6"]
+    if note := skipped_levels_note(structure):
+        lines.append(f"- {note}")
+    if "residue" in defined_levels(structure):
+        lines += [
+            f"- The residue level's noise is **{f['residue']:.3f} σ** and the chain level's **{f['chain']:.3f} σ** under "
+            f"these weights (the review's σ/√n would be {1 / structure.atoms_per_residue.mean() ** 0.5:.3f} σ; it holds "
+            "only for isotropic noise).",
+            f"- Using the effective σ_l instead of σ moves the residue-level Var[c_in x] range from {span('residue', raw)} "
+            f"to {span('residue', eff)}.",
+        ]
+    exact = ", ".join(f"{lvl} {span(lvl, own)}" for lvl in defined_levels(structure))
+    lines.append(
+        f"- The larger error is the data scale: measured σ_data is {sd['atom']:.2f} / {sd['residue']:.2f} / "
+        f"{sd['chain']:.2f} Å (atom / residue / chain) against the preset's {sigma_data:g} Å. With σ_l *and* the level's "
+        f"σ_data both variances are exactly 1 at every σ ({exact})."
+    )
+    lines.append(
+        "- Pitfall 6: the c_noise each level needs differs from c_noise(σ) by ¼·ln(σ_l/σ): "
+        + ", ".join(f"{0.25 * np.log(f[lvl]):+.3f} ({lvl})" for lvl in defined_levels(structure) if lvl != "atom")
+        + ", small next to the spread of c_noise over training."
+        if len(defined_levels(structure)) > 1
+        else "- Pitfall 6 needs a second level; this structure has only atoms to precondition."
+    )
+    return "\n".join(lines)

@@ -27,7 +27,7 @@ def audit(a: Assumptions) -> pl.DataFrame:
                 "where": c.where,
                 "claim": c.quote,
                 "claimed": c.claimed,
-                "computed": float(v.value),
+                "computed": None if v.value is None else float(v.value),
                 "how": v.detail,
                 "kind": v.kind,
                 "verdict": v.text,

@@ -31,7 +31,7 @@ class Assumptions:
 @dataclass(frozen=True)
 class Verdict:
     kind: str  # one of KINDS
-    value: float  # the recomputed value
+    value: float | None  # the recomputed value (None: not measurable on these inputs)
     detail: str  # how it was computed
     note: str = ""  # what qualifies the verdict, with its own leading punctuation: " (off by x2.1)", ": ..."
 

@@ -231,7 +231,7 @@ def no_residue_identity(a, claimed):
     how += f"{a.structure.name}, σ = 16 Å; two residues of one chain and composition swapped; "
     how += "|D(swapped x) − swapped D(x)| / |D − c_skip x|"
     if not np.isfinite(v):
-        return Verdict(NEW, v, how, ": not measurable here: no two residues of one chain share their atoms")
+        return Verdict(NEW, None, how, ": not measurable here: no two residues of one chain share their atoms")
     with_id = residue_swap_error(crop(a), "atom")
     note = f": without sequence identity the network cannot tell residues apart (swap error {v:.1e}, against {with_id:.2f} "
     note += "with residue identity on the atoms), so it cannot learn where a given residue goes; "

@@ -36,6 +36,8 @@ class Structure:
     atom_set: str = "backbone_cb"
     skipped_residues: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""  # the file it was loaded from
+    models: int = 1  # models in that file (the first is used)
 
     @property
     def n_atoms(self) -> int:
@@ -70,6 +72,15 @@ class Structure:
         return (
             f"{self.name}: {self.n_chains} chain(s), {self.n_residues} residues, "
             f"{self.n_atoms} atoms ({self.atom_set}), {self.skipped_residues} residue(s) skipped"
+        )
+
+    def describe(self) -> str:
+        """One line naming what was loaded: file, chains, residues, atoms, models used, residues skipped."""
+        models = "1 model" if self.models == 1 else f"first of {self.models} models used"
+        origin = f" from {self.source}" if self.source else ""
+        return (
+            f"structure: {self.name}{origin} | chains {','.join(self.chain_id)} | {self.n_residues} residues | "
+            f"{self.n_atoms} atoms ({self.atom_set}) | {models} | {self.skipped_residues} residue(s) skipped"
         )
 
     def select_residues(self, keep: np.ndarray, name: str | None = None) -> Structure:
@@ -137,11 +148,15 @@ def _is_cif(path: Path, text: str) -> bool:
 
 
 def _check_pdb_complete(path: Path, text: str) -> None:
-    """A PDB file cut mid-record leaves a coordinate line too short to hold x, y, z."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    last = lines[-1] if lines else ""
-    if last.startswith(("ATOM", "HETATM")) and len(last.rstrip()) < 54:
-        raise _fail(path, f"truncated: last ATOM/HETATM record has {len(last.rstrip())} of 54+ columns")
+    """A PDB file cut mid-record leaves a last coordinate line shorter than x, y, z need (54 columns) or
+    shorter than the file's other coordinate lines (a cut after the coordinates, in occupancy or element)."""
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    records = [ln for ln in lines if ln.startswith(("ATOM", "HETATM"))]
+    if not records or lines[-1] != records[-1]:
+        return
+    last, usual = len(records[-1]), int(np.median([len(ln) for ln in records[:-1]])) if len(records) > 1 else 0
+    if last < 54 or (usual >= 78 and last < usual and last < 78):
+        raise _fail(path, f"truncated: the last ATOM/HETATM record has {last} columns (the others {usual or '54+'})")
 
 
 def _parse(path: Path) -> gemmi.Structure:
@@ -156,9 +171,9 @@ def _parse(path: Path) -> gemmi.Structure:
     except ValueError as exc:
         if str(exc).startswith("cannot load structure"):
             raise
-        raise _fail(path, f"unparsable ({exc})") from None
+        raise _fail(path, f"unparsable ({' '.join(str(exc).split())})") from None
     except RuntimeError as exc:
-        raise _fail(path, f"unparsable ({exc})") from None
+        raise _fail(path, f"unparsable ({' '.join(str(exc).split())})") from None
     if len(st) == 0 or st[0].count_atom_sites() == 0:
         raise _fail(path, "no atoms found (empty or not a PDB/mmCIF structure)")
     return st
@@ -253,6 +268,9 @@ def load_structure(path: str | Path, atom_set: str = "backbone_cb") -> Structure
     if not np.isfinite(xyz).all():
         bad = int((~np.isfinite(xyz).all(axis=1)).sum())
         raise _fail(path, f"{bad} atom(s) have non-finite coordinates")
+    spread = float(np.sqrt(((xyz - xyz.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    if xyz.shape[0] > 1 and spread < 0.01:
+        raise _fail(path, f"all {xyz.shape[0]} atoms lie at one point (RMS distance from their centroid {spread:.3g} Å)")
     notes = []
     if len(st) > 1:
         notes.append(f"{len(st)} models in file; the first was used")
@@ -269,6 +287,8 @@ def load_structure(path: str | Path, atom_set: str = "backbone_cb") -> Structure
         atom_set=atom_set,
         skipped_residues=skipped,
         notes=tuple(notes),
+        source=str(path),
+        models=len(st),
     )
 
 

@@ -54,6 +54,16 @@ def say(text: str) -> None:
         print(text)
 
 
+def load_structure(name: str, atom_set: str = "backbone_cb"):
+    """The structure `name` (in data/, or a path), or `fail` with the loader's reason; script mode prints
+    one line naming what was loaded (file, chains, residues, atoms, models, residues skipped)."""
+    from ..core.structure import find_structure, load_structure
+
+    structure = guarded(lambda: load_structure(find_structure(name), atom_set))
+    say(structure.describe())
+    return structure
+
+
 def structure_dropdown(name: str, label: str = "structure"):
     """A dropdown of the structures in data/ (plus `name` if it is a path given on the command line)."""
     from ..core.structure import list_structures
