@@ -50,11 +50,12 @@ def test_05_one_sampling_step_and_two_chains(cache, arch):
     "args, message",
     [
         (["--w-c", "0", "--w-r", "0", "--w-a", "0"], "all three noise weights are 0"),
-        (["--sampler-steps", "0"], "sampler steps must be a whole number"),
-        (["--steps", "0"], "steps must be a whole number"),
-        (["--p-std", "0"], "P_std must be finite and > 0"),
-        (["--sigma-max", "0.0001"], "must be greater than sigma_min"),
-        (["--p-mean", "120"], "diverged"),
+        (["--sampler-steps", "0"], "argument --sampler-steps: must be a whole number in [1, 1000]"),
+        (["--steps", "0"], "argument --steps: must be a whole number in [1, 100000]"),
+        (["--batch-size", "0"], "argument --batch-size: must be a whole number in [1, 1024]"),
+        (["--p-std", "0"], "argument --p-std: must be a number in [0.05, 4]"),
+        (["--fix", "9"], "argument --fix: must be one of 2, 3, 4, 5, 6 (got '9')"),
+        (["--p-mean", "120"], "argument --p-mean: must be a number in [-6, 3]"),
     ],
 )
 def test_05_bad_input_exits_with_message(args, message, cache):
@@ -64,7 +65,7 @@ def test_05_bad_input_exits_with_message(args, message, cache):
 
 
 def test_06_measures_the_level_balance(cache):
-    res = run("06_loss_balance.py", "--steps", "30", "--probe-every", "5", "--probe-batch", "4", cache=cache)
+    res = run("06_loss_balance.py", "--structure", "5PTI", "--steps", "30", "--probe-every", "5", "--probe-batch", "4", cache=cache)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Verdict on pitfall 5" in res.stdout and "KEY| pitfall 5: loss atom/residue" in res.stdout
 
