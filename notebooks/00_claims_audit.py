@@ -11,7 +11,6 @@ def _():
 
     from pomodoro_core.report import charts, ui
     from pomodoro_core.audit import claims
-    from pomodoro_core.core import structure as structures
     from pomodoro_core.report.args import Flag, notebook_args
 
     return Flag, charts, claims, mo, notebook_args, pl, ui

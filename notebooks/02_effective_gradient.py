@@ -16,7 +16,7 @@ def _():
 
     from pomodoro_core.report import charts, ui
     from pomodoro_core.analysis import gradient, probe
-    from pomodoro_core.core import edm, presets, structure as structures
+    from pomodoro_core.core import edm, presets
     from pomodoro_core.report.args import Flag, notebook_args
 
     return (

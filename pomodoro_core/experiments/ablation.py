@@ -34,9 +34,9 @@ interrupted ablation resumes; `load` merges the files into tables.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
+import math
 import os
 import sys
 import tempfile
@@ -53,6 +53,7 @@ import torch
 
 from ..core.errors import ParameterError
 from ..core.noise import ISOTROPIC, NoiseWeights
+from ..core.params import FLAGS, Flag, parser_for
 from ..core.presets import get_preset
 from ..core.sampling import SamplerConfig
 from ..core.structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
@@ -432,8 +433,32 @@ class Results:
     sampling: pl.DataFrame  # (arm, seed, structure, setting, outcomes)
 
 
+META_FIELDS = {"arm": str, "seed": int, "budget": str, "status": str, "command": str, "arch": str}
+
+
+def read_run(path: Path) -> dict:
+    """One run file as a checked record: the meta fields typed, every number finite; else ParameterError naming it."""
+    try:
+        rec = json.loads(path.read_text())
+        meta = rec["meta"]
+        meta.setdefault("arch", "transformer")  # runs written before the geometric backbone existed
+        for key, typ in META_FIELDS.items():
+            if not isinstance(meta[key], typ) or isinstance(meta[key], bool):
+                raise TypeError(f"meta {key} is {meta[key]!r}, not {typ.__name__}")
+        rows = [("gain", r) for r in rec["gain"]] + [("sampling", r) for r in rec["sampling"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ParameterError(f"{path} is not a complete ablation run ({type(exc).__name__}: {exc})") from None
+    for table, row in rows:
+        bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            raise ParameterError(f"{path} has non-finite {', '.join(bad)} in a {table} row: re-run it or remove the file")
+    if meta["status"] == "completed" and not (rec["gain"] and rec["sampling"]):
+        raise ParameterError(f"{path} says completed but holds no measurement: re-run it or remove the file")
+    return rec
+
+
 def load(out: str | Path) -> Results:
-    """Merge the run files of an ablation folder; a file that is not a complete record is refused by name."""
+    """Merge the run files of an ablation folder; a file that is not a complete, finite record is refused by name."""
     files = sorted((Path(out) / "runs").glob("*.json"))
     if not files:
         raise ParameterError(
@@ -441,13 +466,9 @@ def load(out: str | Path) -> Results:
         )
     metas, gains, samplings = [], [], []
     for f in files:
-        try:
-            rec = json.loads(f.read_text())
-            meta = rec["meta"]
-            key = {"arm": meta["arm"], "seed": meta["seed"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ParameterError(f"{f} is not a complete ablation run ({type(exc).__name__}: {exc})") from None
-        meta.setdefault("arch", "transformer")  # runs written before the geometric backbone existed
+        rec = read_run(f)
+        meta = rec["meta"]
+        key = {"arm": meta["arm"], "seed": meta["seed"]}
         metas.append({k: v for k, v in meta.items() if k != "structures"})
         gains += [r | key for r in rec["gain"]]
         samplings += [r | key for r in rec["sampling"]]
@@ -456,26 +477,41 @@ def load(out: str | Path) -> Results:
         raise ParameterError(f"{out} mixes budgets {sorted(runs['budget'].unique())}: keep one budget per folder")
     dup = runs.group_by("arm", "seed").len().filter(pl.col("len") > 1)
     if dup.height:  # file names are unique per (arm, seed); a renamed copy would be counted twice
-        raise ParameterError(f"duplicate runs in {out}: {dup.select('arm', 'seed').rows()}")
+        raise ParameterError(f"duplicate runs in {out} (one seed each, not extra seeds): {dup.select('arm', 'seed').rows()}")
     return Results(runs, pl.DataFrame(gains), pl.DataFrame(samplings))
+
+
+def still_to_do(out: Path, arm: Arm, seed: int) -> bool:
+    """Resume: a run is done when its file is a complete record; a cut-off or malformed file is run again."""
+    path = run_file(out, arm, seed)
+    if not path.exists():
+        return True
+    try:
+        read_run(path)
+        return False
+    except ParameterError as exc:
+        print(f"[ablation] running again: {exc}", file=sys.stderr, flush=True)
+        return True
 
 
 # --------------------------------------------------------------------------- command line
 
 
+CLI_FLAGS = {
+    "budget": Flag(str, None, "run size (default: gpu with CUDA, else cpu)", tuple(BUDGETS)),
+    "seeds": FLAGS["seed"].but(default=[0, 1], help="seeds", nargs="+"),
+    "only": Flag(str, None, "arm names (exact); default: every arm", nargs="*"),
+    "study": Flag(str, None, "only the 8 arms of the architecture study", ("architecture",)),
+    "workers": Flag(int, os.cpu_count() or 1, "single-thread worker processes", low=1, high=256),
+    "out": Flag(str, "results/ablation", "folder of run files"),
+    "list": Flag(switch=True, help="print the arms and exit"),
+}
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pomodoro_core.experiments.ablation", description=__doc__.split("\n")[0])
-    ap.add_argument("--budget", choices=tuple(BUDGETS), default=None, help="run size (default: gpu with CUDA, else cpu)")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    ap.add_argument("--only", nargs="*", default=None, help="arm names (exact); default: every arm")
-    ap.add_argument("--study", choices=("architecture",), default=None, help="only the 8 arms of the architecture study")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="single-thread worker processes")
-    ap.add_argument("--out", default="results/ablation")
-    ap.add_argument("--list", action="store_true", help="print the arms and exit")
+    ap = parser_for(__doc__.split("\n")[0], CLI_FLAGS, prog="python -m pomodoro_core.experiments.ablation")
+    args = ap.parse_args(argv)
     try:
-        args = ap.parse_args(argv)
-        if args.workers < 1 or any(s < 0 or s >= 2**31 for s in args.seeds):
-            raise ParameterError("--workers must be >= 1 and seeds in 0 .. 2^31-1")
         budget = BUDGETS[args.budget or default_budget_name()]
         todo = arms() if args.only is None else [arm_by_name(n) for n in args.only]
         if args.study == "architecture":
@@ -487,7 +523,7 @@ def main(argv=None) -> int:
         for a in arms():
             print(a.name)
         return 0
-    jobs = [(a, s) for a in todo for s in args.seeds if not run_file(Path(args.out), a, s).exists()]
+    jobs = [(a, s) for a in todo for s in args.seeds if still_to_do(Path(args.out), a, s)]
     print(f"[ablation] budget {budget.name}: {len(jobs)} runs to do, {args.workers} workers", file=sys.stderr, flush=True)
     if args.workers == 1:
         _worker_init()
