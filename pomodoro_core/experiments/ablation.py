@@ -39,7 +39,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -52,6 +51,7 @@ import polars as pl
 import torch
 
 from ..core.errors import ParameterError
+from ..core.files import atomic_write
 from ..core.noise import ISOTROPIC, NoiseWeights
 from ..core.params import FLAGS, Flag, parser_for
 from ..core.presets import get_preset
@@ -402,12 +402,8 @@ def run_arm(arm: Arm, seed: int, budget: Budget, out: str = "results/ablation", 
 
 
 def write_record(path: Path, record: dict) -> None:
-    """Atomically: a unique temporary file in the same folder, then rename (readers never see a partial file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f, sort_keys=True, allow_nan=True)
-    os.replace(tmp, path)
+    """Atomically (`core.files.atomic_write`): readers never see a partial file."""
+    atomic_write(path, lambda f: f.write(json.dumps(record, sort_keys=True, allow_nan=True).encode()))
 
 
 def _run_and_write(arm: Arm, seed: int, budget: Budget, out: str) -> tuple[str, int, float]:

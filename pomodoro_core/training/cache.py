@@ -18,14 +18,14 @@ import numpy as np
 import polars as pl
 import torch
 
+from ..core.files import atomic_write
 from ..core.structure import Structure
 from .losses import TERMS
 from .trainer import THREADS_ENV, TrainConfig, TrainResult, as_list, build_model, default_device, empty_metrics, train
 
 
 def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Atomically (`core.files.atomic_write`): concurrent writers and readers of one cache never collide."""
     payload = {
         "config": result.config.as_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in result.model.state_dict().items()},
@@ -35,10 +35,7 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
         "seconds": result.seconds,
         "device": result.device,
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda f: torch.save(payload, f))
 
 
 def load_checkpoint(
@@ -113,5 +110,8 @@ def train_cached(
         except Exception as exc:  # a corrupt cache file is retrained, with a note
             print(f"ignoring unreadable cached run {path}: {exc}", file=sys.stderr)
     result = train(structure, config, device, progress)
-    save_checkpoint(path, result)
+    try:
+        save_checkpoint(path, result)
+    except OSError as exc:  # an unwritable cache costs the caching, not the finished run
+        print(f"warning: cannot write the training cache ({exc}); carrying on uncached", file=sys.stderr)
     return result, False

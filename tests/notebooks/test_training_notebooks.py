@@ -65,7 +65,8 @@ def test_05_bad_input_exits_with_message(args, message, cache):
 
 
 def test_06_measures_the_level_balance(cache):
-    res = run("06_loss_balance.py", "--structure", "5PTI", "--steps", "30", "--probe-every", "5", "--probe-batch", "4", cache=cache)
+    args = ("--structure", "5PTI", "--steps", "30", "--probe-every", "5", "--probe-batch", "4")
+    res = run("06_loss_balance.py", *args, cache=cache)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Verdict on pitfall 5" in res.stdout and "KEY| pitfall 5: loss atom/residue" in res.stdout
 
