@@ -21,9 +21,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
+
+from ..core.params import OneLineParser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +128,19 @@ def serve(out: Path, port: int) -> None:
         httpd.serve_forever()
 
 
+def unwritable(folder: Path) -> str | None:
+    """None if reports can be written to `folder` (created if missing), else the reason in a few words."""
+    if folder.exists() and not folder.is_dir():
+        return "is a file, not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write there ({exc.strerror or exc})"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     nb_args: list[str] = []
@@ -132,20 +148,22 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--")
         argv, nb_args = argv[:i], argv[i + 1 :]
     if argv[:1] == ["serve"]:
-        sp = argparse.ArgumentParser(description="serve the reports over HTTP on localhost")
+        sp = OneLineParser(description="serve the reports over HTTP on localhost")
         sp.add_argument("--out", default=str(ROOT / "reports"))
         sp.add_argument("--port", type=int, default=8000)
         so = sp.parse_args(argv[1:])
         serve(Path(so.out), so.port)
         return 0
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=str(ROOT / "reports"), help="folder for the HTML reports")
     p.add_argument("--only", nargs="*", help="notebook prefixes to run, e.g. 01 02")
     p.add_argument("--no-html", action="store_true", help="run as scripts only")
     p.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)  # another folder (tests)
     opts = p.parse_args(argv)
     out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if problem := unwritable(out):
+        print(f"error: --out {out}: {problem}", file=sys.stderr)
+        return 2
     books = notebooks(opts.only, Path(opts.notebooks) if opts.notebooks else None)
     if not books:
         print("no notebook matched", file=sys.stderr)

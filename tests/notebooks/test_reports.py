@@ -108,3 +108,11 @@ def test_a_broken_notebook_fails_the_suite(tmp_path):
     assert res.returncode != 0
     assert "FAILED 99_broken.py" in res.stderr
     assert "ZeroDivisionError" in res.stderr and "y = x / 0" in res.stderr
+
+
+def test_an_out_that_is_a_file_or_unwritable_is_one_line(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for out, reason in [(afile, "is a file, not a folder"), (afile / "sub", "cannot write there")]:
+        res = _suite("--only", "03", "--no-html", "--out", str(out))
+        assert res.returncode == 2 and reason in res.stderr and res.stderr.count("\n") == 1, res.stderr
