@@ -22,6 +22,7 @@ bench: setup
 	$(PYTHON) benchmarks/bench_noise.py
 	$(PYTHON) benchmarks/bench_analyses.py
 	$(PYTHON) benchmarks/bench_training.py
+	$(PYTHON) benchmarks/bench_large.py
 
 # lint fixes what it can: ruff, then marimo's canonical cell form (signatures, returns), then checks the layers
 lint: setup

@@ -13,13 +13,12 @@ def _():
 
     from pomodoro_core.report import charts, ui
     from pomodoro_core.analysis import decomposition
-    from pomodoro_core.core import hierarchy, noise, presets, structure as structures
+    from pomodoro_core.core import noise, presets, structure as structures
     from pomodoro_core.report.args import notebook_args
 
     return (
         charts,
         decomposition,
-        hierarchy,
         mo,
         noise,
         notebook_args,
@@ -50,7 +49,9 @@ def _(notebook_args):
     args = notebook_args(
         "Noise decomposition of the multiscale noise (pitfall 1)",
         *("preset", "w-c", "w-r", "w-a", "sigma", "structure", "atom-set", "samples", "seed"),
-        samples=dict(default=4000, low=200, high=20000),
+        samples=dict(
+            default=None, low=200, high=20000, help="Monte Carlo draws (default: scaled to the structure, at most 4000)"
+        ),
     )
     return (args,)
 
@@ -61,7 +62,9 @@ def _(args, mo, presets, structures, ui):
     structure_ui = ui.structure_dropdown(args.structure, label="structure")
     atom_set_ui = mo.ui.dropdown(structures.ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")
-    samples_ui = mo.ui.slider(200, 20000, step=200, value=args.samples, label="Monte Carlo samples")
+    samples_ui = mo.ui.slider(
+        0, 20000, step=200, value=args.samples or 0, label="Monte Carlo samples (0: scaled to the structure)"
+    )
     return atom_set_ui, preset_ui, samples_ui, sigma_ui, structure_ui
 
 
@@ -117,8 +120,8 @@ def _(decomposition, mo, ui, weights):
 
 
 @app.cell
-def _(args, hierarchy, noise, samples_ui, structure):
-    grams = noise.sample_component_grams(hierarchy.Hierarchy.from_structure(structure), samples_ui.value, seed=args.seed)
+def _(args, samples_ui, structure, ui):
+    grams = ui.component_grams(structure, samples_ui.value, args.seed, most=4000)
     return (grams,)
 
 
@@ -129,7 +132,7 @@ def _(decomposition, grams, sigma, structure, weights):
 
 
 @app.cell
-def _(charts, mo, samples_ui, sigma, table, ui):
+def _(charts, grams, mo, sigma, table, ui):
     ui.print_table(f"effective sigma per read-out at sigma={sigma:g} Å (closed form vs Monte Carlo)", table.drop("what"))
     _worst = float(table["mc_rel_error"].abs().max())
     mo.vstack(
@@ -137,7 +140,7 @@ def _(charts, mo, samples_ui, sigma, table, ui):
             mo.md(
                 f"""## Effective σ per level: closed form vs Monte Carlo
         RMS over the units of each read-out (atoms, residues, chains). The Monte Carlo estimate uses
-        {samples_ui.value} noise draws; its largest relative deviation from the closed form here is
+        {grams.n_samples} noise draws; its largest relative deviation from the closed form here is
         **{_worst:.2%}**. 'Isotropic' is what Boltz / AF3 noise (one independent offset per atom) gives."""
             ),
             ui.table_view(table),

@@ -51,7 +51,7 @@ def _(notebook_args):
     args = notebook_args(
         "Per-level preconditioning (pitfalls 2 and 6)",
         *("preset", "w-c", "w-r", "w-a", "sigma", "structure", "atom-set", "samples", "seed"),
-        samples=dict(default=1000, low=10),
+        samples=dict(default=None, low=10, help="Monte Carlo draws (default: scaled to the structure, at most 1000)"),
     )
     return (args,)
 
@@ -130,8 +130,8 @@ def _(mo, precond, sigma, sigma_data, structure, ui, weights):
 
 
 @app.cell
-def _(args, precond, structure):
-    grams = precond.sample_component_grams(precond.Hierarchy.from_structure(structure), args.samples, seed=args.seed)
+def _(args, structure, ui):
+    grams = ui.component_grams(structure, args.samples, args.seed, most=1000)
     return (grams,)
 
 

@@ -18,6 +18,7 @@ n_r atoms in residue r, R_c residues in chain c and C chains.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,26 +201,60 @@ class ComponentGrams:
         return LevelVariances({k: np.einsum("k,ukl,l->u", s, g, s) for k, g in self.grams.items()})
 
 
-def sample_component_grams(hierarchy: Hierarchy, n_samples: int = 20_000, seed: int = 0, chunk: int = 1_000) -> ComponentGrams:
-    if n_samples < 1:
-        raise ParameterError(f"n_samples must be >= 1 (got {n_samples})")
+ATOM_DRAWS_PER_CHUNK = 1_000_000  # draws x atoms held at once: ~24 MB per (draws, atoms, 3) float64 tensor
+AUTO_ATOM_DRAWS = 4_000_000  # `auto_draws`: the Monte Carlo budget in draws x atoms (~1-2 s on one core)
+
+
+def auto_draws(n_atoms: int, most: int, least: int = 200) -> int:
+    """Monte Carlo draws scaled to the structure: `most` for small ones, fewer as atoms grow
+    (AUTO_ATOM_DRAWS / atoms), never below `least`.  Per-atom read-outs average over many atoms,
+    so their precision holds; the chain read-outs (few units) carry the widest Monte Carlo error."""
+    return int(min(most, max(least, AUTO_ATOM_DRAWS // max(n_atoms, 1))))
+
+
+def unit_components(hierarchy: Hierarchy, n_samples: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """The three unit-variance components (chain, residue, atom) of `multiscale_noise` at atom resolution,
+    (S, N, 3) each: every level's noise is drawn once, at its own resolution, then broadcast to its atoms."""
+    R, C = hierarchy.n_residues, hierarchy.n_chains
+    N = hierarchy.atom_residue.shape[-1]
+    kw = dict(generator=generator, dtype=torch.float64, device=hierarchy.device)
+    e_c, e_r, e_a = torch.randn(n_samples, C, 3, **kw), torch.randn(n_samples, R, 3, **kw), torch.randn(n_samples, N, 3, **kw)
+    mask = hierarchy.atom_mask.unsqueeze(-1).to(torch.float64)
+    return hierarchy.chains_to_atoms(e_c) * mask, hierarchy.residues_to_atoms(e_r) * mask, e_a * mask
+
+
+def _sum_per_unit(x: torch.Tensor) -> torch.Tensor:
+    """(S, units, 3) -> (units,): the sum over draws and xyz (summing the leading axis first is the fast order)."""
+    return x.reshape(x.shape[0], -1).sum(0).reshape(-1, 3).sum(-1)
+
+
+def sample_component_grams(
+    hierarchy: Hierarchy,
+    n_samples: int = 20_000,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> ComponentGrams:
+    """Monte Carlo moments of the three unit components, in chunks of ~ATOM_DRAWS_PER_CHUNK draws x atoms
+    (memory bounded whatever the structure); `progress(done, n_samples)` after each chunk."""
+    if not (isinstance(n_samples, int) and n_samples >= 1):
+        raise ParameterError(f"n_samples must be a whole number >= 1 (got {n_samples!r})")
     g = torch.Generator(device=hierarchy.device).manual_seed(seed)
-    parts = (NoiseWeights(1, 0, 0), NoiseWeights(0, 1, 0), NoiseWeights(0, 0, 1))
+    chunk = max(1, ATOM_DRAWS_PER_CHUNK // hierarchy.atom_residue.shape[-1])
+    pairs = [(k, m) for k in range(3) for m in range(k, 3)]  # the upper triangle of the 3 x 3 Gram
     sums: dict[str, torch.Tensor] = {}
     firsts: dict[str, torch.Tensor] = {}
-    done = 0
-    while done < n_samples:
-        s = min(chunk, n_samples - done)
-        outs = [
-            readouts(hierarchy, multiscale_noise(hierarchy, 1.0, w, n_samples=s, generator=g, dtype=torch.float64)) for w in parts
-        ]
+    for done in range(0, n_samples, chunk):
+        outs = [readouts(hierarchy, e) for e in unit_components(hierarchy, min(chunk, n_samples - done), g)]
         for key in outs[0]:
-            R = torch.stack([o[key] for o in outs], dim=-1)  # (S, units, 3 xyz, 3 components)
-            sums[key] = sums.get(key, 0) + torch.einsum("suxk,suxl->ukl", R, R) / 3.0
-            firsts[key] = firsts.get(key, 0) + R.sum(0)
-        done += s
+            R = [o[key] for o in outs]  # (S, units, 3 xyz) per component
+            gram = torch.stack([_sum_per_unit(R[k] * R[m]) for k, m in pairs], -1) / 3.0  # (units, 6)
+            sums[key] = sums.get(key, 0) + gram
+            firsts[key] = firsts.get(key, 0) + torch.stack([r.sum(0) for r in R], -1)  # (units, 3 xyz, 3)
+        if progress:
+            progress(min(done + chunk, n_samples), n_samples)
+    full = lambda v: v[:, [[0, 1, 2], [1, 3, 4], [2, 4, 5]]]  # noqa: E731  (units, 6) -> symmetric (units, 3, 3)
     return ComponentGrams(
-        {k: (v / n_samples).cpu().numpy() for k, v in sums.items()},
+        {k: (full(v) / n_samples).cpu().numpy() for k, v in sums.items()},
         {k: (v / n_samples).cpu().numpy() for k, v in firsts.items()},
         n_samples,
     )

@@ -149,14 +149,14 @@ def _is_cif(path: Path, text: str) -> bool:
 
 def _check_pdb_complete(path: Path, text: str) -> None:
     """A PDB file cut mid-record leaves a last coordinate line shorter than x, y, z need (54 columns) or
-    shorter than the file's other coordinate lines (a cut after the coordinates, in occupancy or element)."""
-    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    shorter than every other coordinate line of the file (a cut after the coordinates, in occupancy or element)."""
+    lines = [ln.rstrip("\r") for ln in text.splitlines() if ln.strip()]
     records = [ln for ln in lines if ln.startswith(("ATOM", "HETATM"))]
     if not records or lines[-1] != records[-1]:
         return
-    last, usual = len(records[-1]), int(np.median([len(ln) for ln in records[:-1]])) if len(records) > 1 else 0
-    if last < 54 or (usual >= 78 and last < usual and last < 78):
-        raise _fail(path, f"truncated: the last ATOM/HETATM record has {last} columns (the others {usual or '54+'})")
+    last, shortest = len(records[-1]), min((len(ln) for ln in records[:-1]), default=54)
+    if last < 54 or last < shortest:
+        raise _fail(path, f"truncated: the last ATOM/HETATM record has {last} columns (the others at least {shortest})")
 
 
 def _parse(path: Path) -> gemmi.Structure:

@@ -64,6 +64,33 @@ def load_structure(name: str, atom_set: str = "backbone_cb"):
     return structure
 
 
+def component_grams(structure, draws: int | None, seed: int, most: int):
+    """The Monte Carlo moments of the structure's noise components: `draws` draws, or (None / 0) as many as
+    `core.noise.auto_draws` scales to its size (at most `most`); progress shown for anything over a second or so."""
+    from ..core.hierarchy import Hierarchy
+    from ..core.noise import auto_draws, sample_component_grams
+
+    n = draws or auto_draws(structure.n_atoms, most)
+    scaled = "" if draws else f" (scaled to {structure.n_atoms} atoms: at most {most}; --samples sets it)"
+    say(f"Monte Carlo: {n} draws{scaled}")
+    h = Hierarchy.from_structure(structure)
+    if n * structure.n_atoms < 4_000_000:
+        return sample_component_grams(h, n, seed)
+    if mo.running_in_notebook():
+        with mo.status.progress_bar(total=n, title="Monte Carlo draws", remove_on_exit=True) as bar:
+            shown = [0]
+
+            def advance(done: int, total: int) -> None:
+                bar.update(increment=done - shown[0])
+                shown[0] = done
+
+            return sample_component_grams(h, n, seed, progress=advance)
+    from ..training.trainer import ProgressLine
+
+    line = ProgressLine("Monte Carlo")
+    return sample_component_grams(h, n, seed, progress=lambda done, total: line(done - 1, total, float("nan")))
+
+
 def structure_dropdown(name: str, label: str = "structure"):
     """A dropdown of the structures in data/ (plus `name` if it is a path given on the command line)."""
     from ..core.structure import list_structures
