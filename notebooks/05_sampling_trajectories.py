@@ -204,10 +204,11 @@ def _(charts, mo, result, trainer):
 
 
 @app.cell
-def _(args, metrics, result, sampler, sampler_config, structure):
-    traj = sampler.sample_trajectory(
-        result.denoiser(), result.ctx.hierarchy, result.config.weights, sampler_config, args.samples, args.seed
-    )
+def _(args, metrics, result, sampler, sampler_config, structure, ui):
+    with ui.progress(f"sampling ({sampler_config.steps} steps)", sampler_config.steps) as _advance:
+        traj = sampler.sample_trajectory(
+            result.denoiser(), result.ctx.hierarchy, result.config.weights, sampler_config, args.samples, args.seed, _advance
+        )
     frames = metrics.trajectory_frames(traj, structure)
     report = metrics.sample_report(traj.final, structure)
     return frames, report, traj

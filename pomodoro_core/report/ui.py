@@ -7,7 +7,9 @@ interactive notebook compute the same thing.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
 
 import marimo as mo
 
@@ -64,6 +66,29 @@ def load_structure(name: str, atom_set: str = "backbone_cb"):
     return structure
 
 
+@contextlib.contextmanager
+def progress(label: str, total: int):
+    """A callback `advance(done, total)`: a marimo progress bar in a notebook, a line on stderr every ~10 % in a script."""
+    if mo.running_in_notebook():
+        with mo.status.progress_bar(total=total, title=label, remove_on_exit=True) as bar:
+            shown = [0]
+
+            def advance(done: int, total: int) -> None:
+                bar.update(increment=done - shown[0])
+                shown[0] = done
+
+            yield advance
+        return
+    t0, last = time.perf_counter(), [-1]
+
+    def line(done: int, total: int) -> None:
+        if (decile := 10 * done // total) != last[0]:
+            last[0] = decile
+            print(f"{label}: {done}/{total}  {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+
+    yield line
+
+
 def component_grams(structure, draws: int | None, seed: int, most: int):
     """The Monte Carlo moments of the structure's noise components: `draws` draws, or (None / 0) as many as
     `core.noise.auto_draws` scales to its size (at most `most`); progress shown for anything over a second or so."""
@@ -76,19 +101,8 @@ def component_grams(structure, draws: int | None, seed: int, most: int):
     h = Hierarchy.from_structure(structure)
     if n * structure.n_atoms < 4_000_000:
         return sample_component_grams(h, n, seed)
-    if mo.running_in_notebook():
-        with mo.status.progress_bar(total=n, title="Monte Carlo draws", remove_on_exit=True) as bar:
-            shown = [0]
-
-            def advance(done: int, total: int) -> None:
-                bar.update(increment=done - shown[0])
-                shown[0] = done
-
-            return sample_component_grams(h, n, seed, progress=advance)
-    from ..training.trainer import ProgressLine
-
-    line = ProgressLine("Monte Carlo")
-    return sample_component_grams(h, n, seed, progress=lambda done, total: line(done - 1, total, float("nan")))
+    with progress("Monte Carlo draws", n) as advance:
+        return sample_component_grams(h, n, seed, progress=advance)
 
 
 def structure_dropdown(name: str, label: str = "structure"):

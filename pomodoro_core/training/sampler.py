@@ -121,8 +121,9 @@ def sample_trajectory(
     config: SamplerConfig,
     n_samples: int | None = 1,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Trajectory:
-    """`edm_sample` with every step recorded through the callback."""
+    """`edm_sample` with every step recorded through the callback; `progress(steps done, steps)` after each."""
     xs, ds, hats = [], [], []
 
     def record(step: dict) -> None:
@@ -130,6 +131,8 @@ def sample_trajectory(
         if step["denoised"] is not None:
             ds.append(step["denoised"].detach().cpu())
             hats.append(step["sigma_hat"])
+            if progress:
+                progress(step["i"] + 1, config.steps)
 
     edm_sample(denoise, hierarchy, weights, config, n_samples, seed, record)
     return Trajectory(config.sigmas(), np.asarray(hats), torch.stack(xs), torch.stack(ds))
