@@ -13,12 +13,15 @@ every notebook.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 
 import marimo as mo
 
 from ..core.params import FLAGS, Flag, parser_for
+from .ui import fail
 
 __all__ = ["FLAGS", "Flag", "notebook_args", "parse_args"]
 
@@ -45,7 +48,17 @@ def notebook_args(description: str, *names: str, **own: object) -> argparse.Name
 def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """Strictly in script mode, leniently inside marimo or under the suite (POMODORO_LENIENT_ARGS=1)."""
     argv = sys.argv[1:]
-    if mo.running_in_notebook() or os.environ.get("POMODORO_LENIENT_ARGS") == "1":
+    if mo.running_in_notebook():  # a bad value given to `marimo edit nb.py -- --flag v`: a red message, not an exit
+        said = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(said):
+                args, unknown = parser.parse_known_args(argv)
+        except SystemExit:
+            fail(said.getvalue().strip().removeprefix("error: "))
+        if unknown:
+            print(f"ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
+        return args
+    if os.environ.get("POMODORO_LENIENT_ARGS") == "1":
         args, unknown = parser.parse_known_args(argv)
         if unknown:
             print(f"ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)

@@ -159,3 +159,12 @@ def test_file_cut_after_the_coordinates_is_refused(tmp_path):
     path.write_text("\n".join([*lines[:100], lines[100][:60]]) + "\n")  # the last line keeps x, y, z
     res = run("01_noise_decomposition.py", "--structure", str(path), "--samples", "200")
     assert res.returncode == 2 and "truncated: the last ATOM/HETATM record has 60 columns (the others at least 80)" in res.stderr
+
+
+def test_a_bad_flag_inside_marimo_is_a_red_message(tmp_path):
+    """`marimo export html` (or edit / run) with an out-of-range flag renders the refusal, not a dead kernel."""
+    page = tmp_path / "03.html"
+    cmd = [sys.executable, "-m", "marimo", "export", "html", str(NB / "03_schedule_coverage.py"), "-o", str(page), "--force"]
+    res = subprocess.run([*cmd, "--", "--rho", "0"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    html = page.read_text()
+    assert res.returncode == 0 and "Cannot compute this" in html and "must be a number in [1, 12]" in html
