@@ -99,7 +99,9 @@ def _(
 
 @app.cell
 def _(noise, sigma_ui, ui, w_a_ui, w_c_ui, w_r_ui):
-    weights = ui.guarded(noise.NoiseWeights, *(ui.check(k, w.value) for k, w in (("w-c", w_c_ui), ("w-r", w_r_ui), ("w-a", w_a_ui))))
+    weights = ui.guarded(
+        noise.NoiseWeights, *(ui.check(k, w.value) for k, w in (("w-c", w_c_ui), ("w-r", w_r_ui), ("w-a", w_a_ui)))
+    )
     sigma = ui.check("sigma", sigma_ui.value)
     return sigma, weights
 

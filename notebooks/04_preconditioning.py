@@ -104,7 +104,9 @@ def _(
     w_c_ui,
     w_r_ui,
 ):
-    weights = ui.guarded(noise.NoiseWeights, *(ui.check(k, w.value) for k, w in (("w-c", w_c_ui), ("w-r", w_r_ui), ("w-a", w_a_ui))))
+    weights = ui.guarded(
+        noise.NoiseWeights, *(ui.check(k, w.value) for k, w in (("w-c", w_c_ui), ("w-r", w_r_ui), ("w-a", w_a_ui)))
+    )
     sigma = ui.check("sigma", sigma_ui.value)
     sigma_data = presets.get_preset(preset_ui.value).sigma_data
     structure = ui.load_structure(structure_ui.value, atom_set_ui.value)

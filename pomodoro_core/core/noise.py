@@ -18,6 +18,7 @@ n_r atoms in residue r, R_c residues in chain c and C chains.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,10 @@ class NoiseWeights:
 
     def __post_init__(self):
         ws = (self.w_c, self.w_r, self.w_a)
+        if not all(isinstance(w, numbers.Real) and not isinstance(w, bool) for w in ws):
+            raise ParameterError(f"noise weights must be numbers (got w_c={self.w_c!r}, w_r={self.w_r!r}, w_a={self.w_a!r})")
+        for name, w in zip(("w_c", "w_r", "w_a"), ws, strict=True):
+            object.__setattr__(self, name, float(w))  # a whole number from a widget is a float like the rest
         if not all(math.isfinite(w) for w in ws):
             raise ParameterError(f"noise weights must be finite (got w_c={self.w_c}, w_r={self.w_r}, w_a={self.w_a})")
         if any(w < 0 for w in ws):

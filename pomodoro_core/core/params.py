@@ -61,6 +61,8 @@ class Flag:
         if ok and self.type is int:
             ok = float(value).is_integer()
             value = int(value) if ok else value
+        elif ok:
+            value = float(value)  # a widget's whole number (2, 0) is the float 2.0, 0.0 downstream
         if ok and self.low is not None:
             ok = self.low <= value <= self.high
         if not ok:

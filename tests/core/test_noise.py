@@ -127,3 +127,15 @@ def test_padded_atoms_get_no_noise(structures):
     h = Hierarchy.from_structures([s1, s2])
     eps = multiscale_noise(h, 1.0, NoiseWeights(1, 1, 1), generator=torch.Generator().manual_seed(0))
     assert (eps[0, s1.n_atoms :] == 0).all() and (eps[0, : s1.n_atoms] != 0).any()
+
+
+def test_whole_number_weights_are_floats_and_non_numbers_are_refused():
+    """A widget's whole number (2, 0) works like 2.0 everywhere (issue 13: polars Int64 crash); None is refused."""
+    from pomodoro_core.analysis.decomposition import level_shares
+    from pomodoro_core.core.errors import ParameterError
+
+    w = NoiseWeights(2, 0, 1.3)
+    assert (w.w_c, w.w_r) == (2.0, 0.0) and isinstance(w.w_c, float)
+    assert level_shares(w)["weight"].to_list() == [2.0, 0.0, 1.3]
+    with pytest.raises(ParameterError, match="must be numbers"):
+        NoiseWeights(None, 1, 1)
