@@ -172,3 +172,26 @@ def test_covalent_bonds_of_a_contiguous_crop(crop):
     d = np.linalg.norm(crop.coords[bonds[:, 0]] - crop.coords[bonds[:, 1]], axis=1)
     assert d.min() > 1.1 and d.max() < 1.7
     assert len(consecutive_ca_pairs(crop)) == crop.n_residues - 1
+
+
+def test_a_short_line_inside_a_file_is_one_line_naming_it(tmp_path):
+    lines = [ln for ln in (data_dir() / "1hvr.pdb").read_text().splitlines() if ln.startswith("ATOM")][:80]
+    lines[50] = lines[50][:40]
+    path = tmp_path / "short.pdb"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="line 51") as info:
+        load_structure(path)
+    assert "\n" not in str(info.value)
+
+
+def test_the_structure_line_names_file_chains_models_and_skips():
+    s = load_structure(find_structure("1hvr"))
+    assert s.describe().startswith("structure: 1hvr from ") and "| chains A,B | 198 residues | 964 atoms" in s.describe()
+    assert "| 1 model |" in s.describe() and "0 residue(s) skipped" in s.describe()
+
+
+def test_an_nmr_file_says_the_first_of_its_models_was_used(tmp_path):
+    atoms = [ln for ln in (data_dir() / "1hvr.pdb").read_text().splitlines() if ln.startswith("ATOM")][:40]
+    path = tmp_path / "nmr.pdb"
+    path.write_text("\n".join(["MODEL        1", *atoms, "ENDMDL", "MODEL        2", *atoms, "ENDMDL", "END"]) + "\n")
+    assert "| first of 2 models used |" in load_structure(path).describe()
