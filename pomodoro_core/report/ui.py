@@ -93,13 +93,13 @@ def component_grams(structure, draws: int | None, seed: int, most: int):
     """The Monte Carlo moments of the structure's noise components: `draws` draws, or (None / 0) as many as
     `core.noise.auto_draws` scales to its size (at most `most`); progress shown for anything over a second or so."""
     from ..core.hierarchy import Hierarchy
-    from ..core.noise import auto_draws, sample_component_grams
+    from ..core.noise import AUTO_ATOM_DRAWS, auto_draws, sample_component_grams
 
     n = draws or auto_draws(structure.n_atoms, most)
     scaled = "" if draws else f" (scaled to {structure.n_atoms} atoms: at most {most}; --samples sets it)"
     say(f"Monte Carlo: {n} draws{scaled}")
     h = Hierarchy.from_structure(structure)
-    if n * structure.n_atoms < 4_000_000:
+    if n * structure.n_atoms <= AUTO_ATOM_DRAWS:  # about a second or less: no progress output
         return sample_component_grams(h, n, seed)
     with progress("Monte Carlo draws", n) as advance:
         return sample_component_grams(h, n, seed, progress=advance)
