@@ -79,8 +79,21 @@ def make_offline(page: Path) -> int:
     return n
 
 
+def add_static_notice(page: Path, notebook: Path, nb_args: list[str]) -> None:
+    """Say at the top of a static report that its controls are frozen, and how to open the notebook live."""
+    live = " ".join(["marimo edit", f"notebooks/{notebook.name}", *(["--", *nb_args] if nb_args else [])])
+    notice = (
+        '<div id="static-report-notice" style="padding:8px 16px;background:#fff4d6;border-bottom:1px solid #d9b25f;'
+        'font:14px/1.4 system-ui,sans-serif;color:#3d2f00">'
+        "<b>Static report:</b> the controls below are frozen at the values shown; moving them recomputes nothing. "
+        f"To explore live, from the repository: <code>{html.escape(live)}</code></div>"
+    )
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("<body>", "<body>" + notice, 1), encoding="utf-8")
+
+
 def key_figures(log: str) -> list[tuple[str, str]]:
-    return [tuple(part.strip() for part in line[4:].split("|", 1)) for line in log.splitlines() if line.startswith("KEY|")]
+    return [tuple(part.strip() for part in line[4:].rsplit("|", 1)) for line in log.splitlines() if line.startswith("KEY|")]
 
 
 def versions() -> dict[str, str]:
@@ -202,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED {nb.name} (HTML export, {dt_html:.1f} s):\n{(res.stdout + res.stderr)[-4000:]}", file=sys.stderr)
             continue
         n = make_offline(page)
+        add_static_notice(page, nb, nb_args)
         print(f"    html ok in {dt_html:.1f} s -> {page} ({n} asset links made local)", flush=True)
     failed = [r["name"] for r in results if not r["ok"]]
     if not opts.no_html:

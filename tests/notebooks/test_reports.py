@@ -45,6 +45,7 @@ def test_reports_point_at_local_assets(served_reports):
     for page in ("01_noise_decomposition.html", "03_schedule_coverage.html"):
         text = (out / page).read_text()
         assert "cdn.jsdelivr.net" not in text and "./_marimo/assets/" in text
+        assert f"marimo edit notebooks/{page.replace('.html', '.py')} -- --samples 400" in text  # the static notice
     index = (out / "index.html").read_text()
     assert "01_noise_decomposition.html" in index and "residue vs chain σ / σ" in index and "marimo" in index
 
@@ -74,7 +75,11 @@ def _render(url: str, expect: int = 1, needle: str = "", seconds: float = 60):
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium'; .ci/run installs it)")
 @pytest.mark.parametrize(
     "page, n_charts, needle",
-    [("01_noise_decomposition.html", 3, "Verdict on pitfall 1"), ("03_schedule_coverage.html", 2, "Per-preset comparison")],
+    [
+        ("01_noise_decomposition.html", 3, "Verdict on pitfall 1"),
+        ("03_schedule_coverage.html", 2, "Per-preset comparison"),
+        ("03_schedule_coverage.html", 0, "the controls below are frozen at the values shown"),
+    ],
 )
 def test_report_renders_offline_in_chromium(served_reports, page, n_charts, needle):
     _, base = served_reports
@@ -116,3 +121,9 @@ def test_an_out_that_is_a_file_or_unwritable_is_one_line(tmp_path):
     for out, reason in [(afile, "is a file, not a folder"), (afile / "sub", "cannot write there")]:
         res = _suite("--only", "03", "--no-html", "--out", str(out))
         assert res.returncode == 2 and reason in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
+def test_key_figures_keep_a_bar_inside_the_label():
+    from pomodoro_core.report.suite import key_figures
+
+    assert key_figures("x\nKEY| |D(x)| / σ at 16 Å | 0.25\n") == [("|D(x)| / σ at 16 Å", "0.25")]
