@@ -3,8 +3,8 @@
 The table is the one validation layer.  A notebook flag, a form field and the
 ablation's command line all check a value with the same `Flag`:
 
-    FLAGS["sigma"].check(x)        # x, or ParameterError "σ (--sigma) must be a number in [0.001, 1e+04] Å (got inf)"
-    FLAGS["sigma"].parse("inf")    # the argparse type: the same check on the command-line text
+    FLAGS["sigma"].check(x, "sigma")   # x, or ParameterError "sigma must be a number in [0.001, 10000] Å (got inf)"
+    FLAGS["sigma"].parse("inf")        # the argparse type: the same check on the command-line text
 
 Values are never clamped or replaced: a value outside the range is refused with the
 range in the message.  `OneLineParser` turns any command-line error into one line on
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import numbers
 import sys
 from dataclasses import dataclass, replace
 
@@ -49,15 +50,11 @@ class Flag:
 
     def check(self, value, name: str = "value"):
         """`value` if it is a valid setting, else ParameterError naming `name` and the range."""
-        if self.type is str or self.switch:
-            if self.choices is not None and value not in self.choices:
-                raise ParameterError(f"{name} must be one of {', '.join(map(str, self.choices))} (got {value!r})")
+        if self.choices is not None and value not in self.choices:
+            raise ParameterError(f"{name} must be {self._expected()} (got {value!r})")
+        if self.choices is not None or self.type is str or self.switch:
             return value
-        if self.choices is not None:
-            if value not in self.choices:
-                raise ParameterError(f"{name} must be one of {', '.join(map(str, self.choices))} (got {value!r})")
-            return value
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
         if ok and self.type is int:
             ok = float(value).is_integer()
             value = int(value) if ok else value
