@@ -116,10 +116,11 @@ def criterion_monte_carlo(
     factor, sd_level = level_noise_factor(structure, weights), level_sigma_data(structure)
     clean = {k: v[0].numpy() for k, v in level_coordinates(structure).items()}
     scales = np.asarray(weights.scales())
+    levels = defined_levels(structure)
     rows = []
     for sigma in sigmas:
         s = scales * float(sigma)
-        for lvl in defined_levels(structure):
+        for lvl in levels:
             x = clean[lvl]  # (units, 3)
             xx = float((x**2).mean())
             xe = float(np.einsum("ux,uxk,k->", x, grams.means[lvl], s) / x.size)  # mean of x * eps
@@ -191,7 +192,8 @@ def verdict(structure: Structure, weights: NoiseWeights, sigma_data: float, wors
     lines = ["## Verdict on pitfalls 2 and 6"]
     if note := skipped_levels_note(structure):
         lines.append(f"- {note}")
-    if "residue" in defined_levels(structure):
+    levels = defined_levels(structure)
+    if "residue" in levels:
         lines += [
             f"- The residue level's noise is **{f['residue']:.3f} σ** and the chain level's **{f['chain']:.3f} σ** under "
             f"these weights (the review's σ/√n would be {1 / structure.atoms_per_residue.mean() ** 0.5:.3f} σ; it holds "
@@ -199,7 +201,7 @@ def verdict(structure: Structure, weights: NoiseWeights, sigma_data: float, wors
             f"- Using the effective σ_l instead of σ moves the residue-level Var[c_in x] range from {span('residue', raw)} "
             f"to {span('residue', eff)}.",
         ]
-    exact = ", ".join(f"{lvl} {span(lvl, own)}" for lvl in defined_levels(structure))
+    exact = ", ".join(f"{lvl} {span(lvl, own)}" for lvl in levels)
     lines.append(
         f"- The larger error is the data scale: measured σ_data is {sd['atom']:.2f} / {sd['residue']:.2f} / "
         f"{sd['chain']:.2f} Å (atom / residue / chain) against the preset's {sigma_data:g} Å. With σ_l *and* the level's "
@@ -207,9 +209,9 @@ def verdict(structure: Structure, weights: NoiseWeights, sigma_data: float, wors
     )
     lines.append(
         "- Pitfall 6: the c_noise each level needs differs from c_noise(σ) by ¼·ln(σ_l/σ): "
-        + ", ".join(f"{0.25 * np.log(f[lvl]):+.3f} ({lvl})" for lvl in defined_levels(structure) if lvl != "atom")
+        + ", ".join(f"{0.25 * np.log(f[lvl]):+.3f} ({lvl})" for lvl in levels if lvl != "atom")
         + ", small next to the spread of c_noise over training."
-        if len(defined_levels(structure)) > 1
+        if len(levels) > 1
         else "- Pitfall 6 needs a second level; this structure has only atoms to precondition."
     )
     return "\n".join(lines)

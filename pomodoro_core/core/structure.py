@@ -150,7 +150,7 @@ def _is_cif(path: Path, text: str) -> bool:
 def _check_pdb_complete(path: Path, text: str) -> None:
     """A PDB file cut mid-record leaves a last coordinate line shorter than x, y, z need (54 columns) or
     shorter than every other coordinate line of the file (a cut after the coordinates, in occupancy or element)."""
-    lines = [ln.rstrip("\r") for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
     records = [ln for ln in lines if ln.startswith(("ATOM", "HETATM"))]
     if not records or lines[-1] != records[-1]:
         return

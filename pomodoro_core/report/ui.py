@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 
 import marimo as mo
 
@@ -79,14 +78,10 @@ def progress(label: str, total: int):
 
             yield advance
         return
-    t0, last = time.perf_counter(), [-1]
+    from ..training.trainer import ProgressLine
 
-    def line(done: int, total: int) -> None:
-        if (decile := 10 * done // total) != last[0]:
-            last[0] = decile
-            print(f"{label}: {done}/{total}  {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-
-    yield line
+    line = ProgressLine(label)
+    yield lambda done, total: line(done - 1, total)
 
 
 def component_grams(structure, draws: int | None, seed: int, most: int):

@@ -212,12 +212,13 @@ class ProgressLine:
     def __init__(self, label: str = "train"):
         self.label, self.t0, self.last = label, time.perf_counter(), -1
 
-    def __call__(self, step: int, steps: int, loss: float) -> None:
+    def __call__(self, step: int, steps: int, loss: float | None = None) -> None:
         decile = (10 * (step + 1)) // steps
         if decile != self.last:
             self.last = decile
             dt = time.perf_counter() - self.t0
-            print(f"{self.label}: step {step + 1}/{steps}  loss {loss:.4g}  {dt:.1f}s", file=sys.stderr, flush=True)
+            shown = "" if loss is None else f"  loss {loss:.4g}"
+            print(f"{self.label}: step {step + 1}/{steps}{shown}  {dt:.1f}s", file=sys.stderr, flush=True)
 
 
 def train(
