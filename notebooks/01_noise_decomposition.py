@@ -58,7 +58,7 @@ def _(notebook_args):
 
 @app.cell
 def _(args, mo, presets, structures, ui):
-    preset_ui = mo.ui.dropdown(presets.PRESET_NAMES, value=args.preset, label="preset")
+    preset_ui = mo.ui.dropdown(presets.preset_names(), value=args.preset, label="preset")
     structure_ui = ui.structure_dropdown(args.structure, label="structure")
     atom_set_ui = mo.ui.dropdown(structures.ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")

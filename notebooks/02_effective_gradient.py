@@ -72,7 +72,7 @@ def _(args, gradient, mo, presets, ui):
     sigma_data_ui = mo.ui.number(value=args.sigma_data, step=0.5, label="σ_data (Å)")
     sigma_min_ui = mo.ui.number(value=args.sigma_min, step=1e-4, label="σ_min / σ_data")
     sigma_max_ui = mo.ui.number(value=args.sigma_max, step=1.0, label="σ_max / σ_data (log-uniform)")
-    presets_ui = mo.ui.multiselect(presets.PRESET_NAMES, value=args.presets, label="presets to overlay")
+    presets_ui = mo.ui.multiselect(presets.preset_names(), value=args.presets, label="presets to overlay")
     quantity_ui = mo.ui.radio(
         {v: k for k, v in gradient.QUANTITIES.items()}, value=gradient.QUANTITIES["p_lambda_cout2"], label="curve"
     )

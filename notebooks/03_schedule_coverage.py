@@ -204,8 +204,7 @@ def _(charts, levels, mo, settings, ui):
 
 @app.cell
 def _(mo, presets, q_ui, schedule, ui):
-    _names = ["pomodoro-v0.9.0", "pomodoro-v0.9.1", "boltz-2", "af3", "edm", "review-fixes"]
-    comparison = schedule.preset_comparison([presets.get_preset(n) for n in _names], q=q_ui.value)
+    comparison = schedule.preset_comparison([presets.get_preset(n) for n in presets.preset_names()], q=q_ui.value)
     ui.print_table(f"per-preset comparison (q = {q_ui.value:g})", comparison)
     mo.vstack(
         [

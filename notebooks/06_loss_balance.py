@@ -12,7 +12,10 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pomodoro_core.experiments import ablation, loss_balance as lb
+    from pomodoro_core.experiments import ablation, loss_balance as lb, training_log
+    from pomodoro_core.analysis.gradient import bond_length
+    from pomodoro_core.core import presets
+    from pomodoro_core.core.structure import data_dir
     from pomodoro_core.report import charts, ui
     from pomodoro_core.audit import claims
     from pomodoro_core.training import trainer
@@ -21,13 +24,17 @@ def _():
     return (
         Flag,
         ablation,
+        bond_length,
         charts,
         claims,
+        data_dir,
         lb,
         mo,
         notebook_args,
         pl,
+        presets,
         trainer,
+        training_log,
         ui,
     )
 
@@ -48,11 +55,16 @@ def _(mo):
 
 
 @app.cell
-def _(Flag, ablation, notebook_args):
+def _(Flag, ablation, data_dir, notebook_args):
     _names = list(ablation.one_factor_configs(1, 1))
     args = notebook_args(
         "Loss balance between levels (pitfalls 5, 6, 7)",
-        *("structure", "steps", "seed", "no-cache"),
+        *("structure", "steps", "seed", "no-cache", "preset"),
+        training_log=Flag(
+            str,
+            str(data_dir() / "examples" / "training_log.csv"),
+            "your model's training log (CSV or Parquet: step, sigma, loss_atom, loss_residue, loss_chain[, loss_bond])",
+        ),
         structure=Flag(str, ablation.NOTEBOOK_CROPS[1], "a crop of the ablation's training set", ablation.NOTEBOOK_CROPS),
         compare=Flag(str, _names[6], "configuration to set next to the reviewed one", tuple(_names)),
         probe_every=Flag(int, 25, "per-level gradient norms every k training steps", low=1, high=10_000),
@@ -221,6 +233,72 @@ def _(claims, lb, mo, pl, probes, results, structure, ui):
     ui.key_figure("pitfall 5: loss atom/chain (trained, reviewed)", _tr["loss atom/chain"])
     ui.key_figure("pitfall 5: grad-norm atom/residue (trained, reviewed)", _tr["grad_norm atom/residue"])
     mo.vstack([mo.md("## The ratios, per configuration"), ui.table_view(ratios), mo.callout(mo.md(_text), kind="info")])
+    return
+
+
+@app.cell
+def _(mo):
+    mo.md(r"""
+    ## Your model's training log
+
+    The same questions asked of *your* run: each loss term against σ, the σ your run actually drew against the
+    distribution its configuration says (a preset, or your own with `--preset-file`), and where in σ the loss sits.
+    The shipped example is this suite's own run of the reviewed design (v0.9.0) on a crop of 1hvr.
+    """)
+    return
+
+
+@app.cell
+def _(args, mo, presets):
+    log_form = (
+        mo.md("{path} {preset}")
+        .batch(
+            path=mo.ui.text(value=args.training_log, label="training log (CSV or Parquet)", full_width=True),
+            preset=mo.ui.dropdown(presets.preset_names(), value=args.preset, label="configured as"),
+        )
+        .form(submit_button_label="Read the log", bordered=True)
+    )
+    log_form
+    return (log_form,)
+
+
+@app.cell
+def _(args, bond_length, log_form, presets, structure, training_log, ui):
+    _v = log_form.value or {"path": args.training_log, "preset": args.preset}
+    log_preset = presets.get_preset(_v["preset"])
+    log = ui.guarded(training_log.read_training_log, _v["path"])
+    _dist = log_preset.training_sigma
+    log_fit = training_log.fitted_sigma(log, _dist)
+    _bands = training_log.log_bands(bond_length(structure), log_preset.sigma_data)
+    log_bands = training_log.band_table(log, _dist, log_preset.sigma_data, _bands)
+    log_hist = training_log.sigma_histogram(log, _dist)
+    ui.say(f"training log: {_v['path']} | {log.height} samples over {log['step'].n_unique()} steps | configured as {log_preset.name}")
+    return log, log_bands, log_fit, log_hist, log_preset
+
+
+@app.cell
+def _(charts, log, log_bands, log_fit, log_hist, log_preset, mo, pl, training_log, ui):
+    _text = training_log.verdict(log_fit, log_bands)
+    ui.say("\n" + _text.replace("**", ""))
+    ui.key_figure(f"training log: KS p-value of σ against {log_preset.name}", log_fit["KS p-value"])
+    _fit = pl.DataFrame([log_fit]).select(pl.all().round_sig_figs(4))
+    ui.print_table("training log: σ fitted against the configured law", _fit)
+    ui.print_table("training log: share of samples and of each term's loss per σ band", log_bands)
+    mo.vstack(
+        [
+            mo.callout(mo.md(_text), kind="info"),
+            mo.hstack(
+                [
+                    mo.ui.altair_chart(charts.sigma_histogram_chart(log_hist)),
+                    mo.ui.altair_chart(
+                        charts.level_probe_chart(training_log.losses_by_sigma(log), "loss", "training loss per sample")
+                    ),
+                ]
+            ),
+            ui.table_view(_fit),
+            ui.table_view(log_bands),
+        ]
+    )
     return
 
 

@@ -120,6 +120,7 @@ FLAGS: dict[str, Flag] = {
     "crop": whole(32, "residues in pitfall 5's crop", 8, 128),
     # settings of a model (a preset, and the values that override it)
     "preset": Flag(str, "pomodoro-v0.9.0", "named settings (pomodoro_core.core.presets)", PRESET_NAMES),
+    "preset-file": Flag(str, None, "a TOML file of your model's settings, used as a preset beside the built-in ones"),
     "presets": Flag(str, ["pomodoro-v0.9.0", "pomodoro-v0.9.1", "boltz-2"], "presets to compare", PRESET_NAMES, nargs="*"),
     "w-c": number(None, "chain noise weight (default: the preset's)", 0, 1000),
     "w-r": number(None, "residue noise weight (default: the preset's)", 0, 1000),
@@ -135,6 +136,7 @@ FLAGS: dict[str, Flag] = {
     "gamma-0": number(None, "churn γ0 (default: the preset's)", 0, 2),
     "gamma-min": number(None, "churn applies above this σ (default: the preset's)", 0, 1e4, "Å"),
     "step-scale": number(None, "sampler step scale (default: the preset's)", 0.1, 3),
+    "noise-scale": number(None, "churn noise multiplier (default: the preset's)", 0, 3),
     "q": number(0.999, "training quantile the schedule is compared with", 0.9, 0.99999),
     # sampling and training runs
     "steps": whole(None, "training steps (default: the default budget)", 1, 100_000),

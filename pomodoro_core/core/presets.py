@@ -115,11 +115,24 @@ PRESETS["edm"] = Preset(
 )
 PRESETS["review-fixes"] = _review_fixes()
 
-PRESET_NAMES = tuple(PRESETS)
+PRESET_NAMES = tuple(PRESETS)  # the built-in presets; a preset file adds one (`register`)
+
+
+def preset_names() -> tuple[str, ...]:
+    """The built-in presets and any registered from a file, in that order."""
+    return tuple(PRESETS)
+
+
+def register(preset: Preset) -> Preset:
+    """Put a preset read from a file (`core.preset_file`) beside the built-in ones."""
+    if preset.name in PRESET_NAMES:
+        raise ParameterError(f"preset name {preset.name!r} is a built-in preset; give the file's preset another name")
+    PRESETS[preset.name] = preset
+    return preset
 
 
 def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ParameterError(f"unknown preset {name!r}; choose one of {', '.join(PRESET_NAMES)}") from None
+        raise ParameterError(f"unknown preset {name!r}; choose one of {', '.join(preset_names())}") from None

@@ -179,6 +179,11 @@ def _parse(path: Path) -> gemmi.Structure:
     return st
 
 
+def parse_structure_file(path: str | Path) -> gemmi.Structure:
+    """Every model of a PDB / mmCIF file (gzipped too), with the loader's checks (missing, empty, cut off, unparsable)."""
+    return _parse(Path(path))
+
+
 def _is_amino_acid(name: str) -> bool:
     info = gemmi.find_tabulated_residue(name)
     return bool(info is not None and info.is_amino_acid())
@@ -297,10 +302,14 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data"
 
 
+EXAMPLES = "examples"  # data/examples/: another model's files (trajectories, logs), not structures to choose from
+
+
 def list_structures(root: str | Path | None = None) -> list[Path]:
-    """Structure files under data/ (recursively), sorted by name."""
+    """Structure files under data/ (recursively, data/examples/ left out), sorted by name."""
     root = Path(root) if root is not None else data_dir()
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(STRUCTURE_SUFFIXES))
+    found = (p for p in root.rglob("*") if p.is_file() and p.name.endswith(STRUCTURE_SUFFIXES))
+    return sorted(p for p in found if EXAMPLES not in p.relative_to(root).parts[:-1])
 
 
 def find_structure(name: str, root: str | Path | None = None) -> Path:

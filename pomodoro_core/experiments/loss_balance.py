@@ -64,15 +64,16 @@ def level_ratios(probe: pl.DataFrame) -> dict[str, float]:
     return out
 
 
-def binned_sample_losses(samples: pl.DataFrame, bins: int = 12, last_fraction: float = 0.5) -> pl.DataFrame:
-    """Per-sample training losses of the last part of a run, averaged in log-sigma bins, per term."""
+def binned_sample_losses(samples: pl.DataFrame, bins: int = 12, last_fraction: float = 0.5, terms=TERMS) -> pl.DataFrame:
+    """Per-sample training losses (columns step, sigma and `terms`) of the last part of a run, averaged in log-sigma
+    bins, per term."""
     if samples.height == 0:
         return pl.DataFrame(schema={"sigma": pl.Float64, "term": pl.String, "loss": pl.Float64, "n": pl.UInt32})
     start = samples["step"].max() * (1 - last_fraction)
     s = samples.filter(pl.col("step") >= start)
     edges = np.quantile(np.log(s["sigma"].to_numpy()), np.linspace(0, 1, bins + 1))
     s = s.with_columns(bin=pl.Series(np.clip(np.searchsorted(edges, np.log(s["sigma"].to_numpy())) - 1, 0, bins - 1)))
-    long = s.unpivot(index=["bin", "sigma"], on=list(TERMS), variable_name="term", value_name="loss")
+    long = s.unpivot(index=["bin", "sigma"], on=list(terms), variable_name="term", value_name="loss")
     return (
         long.group_by("bin", "term")
         .agg(pl.col("sigma").log().mean().exp().alias("sigma"), pl.col("loss").mean(), pl.len().alias("n"))

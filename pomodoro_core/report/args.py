@@ -20,8 +20,11 @@ import sys
 
 import marimo as mo
 
+from ..core.errors import ParameterError
 from ..core.params import FLAGS, Flag, parser_for
-from .ui import fail
+from ..core.preset_file import flag_defaults, load_preset_file
+from ..core.presets import Preset, preset_names
+from .ui import fail, say
 
 __all__ = ["FLAGS", "Flag", "notebook_args", "parse_args"]
 
@@ -42,7 +45,44 @@ def notebook_args(description: str, *names: str, **own: object) -> argparse.Name
             flags[name] = flags[name].but(**value)
         else:
             flags[name] = flags[name].but(default=value)
+    preset = preset_from_argv()
+    if preset is not None:
+        flags = with_preset_defaults(flags, preset)
+    flags["preset-file"] = FLAGS["preset-file"]
     return parse_args(parser_for(description, flags))
+
+
+def preset_from_argv() -> Preset | None:
+    """The preset of `--preset-file` on the command line, registered beside the built-in ones (None if not given)."""
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--preset-file")
+    path = early.parse_known_args(sys.argv[1:])[0].preset_file
+    if path is None:
+        return None
+    try:
+        preset = load_preset_file(path)
+    except ParameterError as exc:
+        fail(str(exc))
+    say(f"preset file: {preset.name} from {path} ({preset.source})")
+    return preset
+
+
+def with_preset_defaults(flags: dict[str, Flag], preset: Preset) -> dict[str, Flag]:
+    """The file's preset becomes the default preset (and joins the compared ones); a flag the notebook gave a
+    default of its own (05's weights, 02's P_mean, ...) starts from the file's value instead."""
+    values = flag_defaults(preset)
+    out = {}
+    for name, flag in flags.items():
+        if name == "preset":
+            flag = flag.but(choices=preset_names(), default=preset.name)
+        elif name == "presets":
+            flag = flag.but(choices=preset_names(), default=[*flag.default, preset.name])
+        elif name in values and flag.default is not None:
+            flag = flag.but(default=values[name])
+        out[name] = flag
+    if out == flags:
+        print(f"note: --preset-file: this notebook takes no setting a preset gives; {preset.name} is not used", file=sys.stderr)
+    return out
 
 
 def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:

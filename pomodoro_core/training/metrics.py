@@ -104,14 +104,16 @@ def sample_report(x: torch.Tensor, structure: Structure) -> pl.DataFrame:
 
 def trajectory_frames(traj, structure: Structure) -> pl.DataFrame:
     """Per step and sample of a `sampler.Trajectory`: the level t_hat the step evaluated D at, sigma after
-    the step, RMSD of x and of the denoised prediction to the target, Rg, and the step's motion."""
+    the step, RMSD of x and of the denoised prediction to the target (NaN without predictions), Rg, and the
+    step's motion."""
     h = Hierarchy.from_structure(structure)
     T1, B = traj.x.shape[:2]
+    nan = torch.full((T1,), float("nan"))
     rows = []
     for b in range(B):
         mob = mobility(traj.x[:, b], h)
         r_x = rmsd_to_target(traj.x[:, b], structure)
-        r_d = rmsd_to_target(traj.denoised[:, b], structure)
+        r_d = nan if traj.denoised is None else rmsd_to_target(traj.denoised[:, b], structure)
         rg = radius_of_gyration(traj.x[:, b])
         for t in range(1, T1):
             rows.append(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..core.edm import churn_gamma
+from ..core.edm import churned_levels
 from ..core.geometry import random_rigid_motion
 from ..core.hierarchy import Hierarchy
 from ..core.noise import ISOTROPIC, NoiseWeights, multiscale_noise
@@ -46,9 +46,12 @@ def sample(
     mask: torch.Tensor,
     generator: torch.Generator | None = None,
     callback: Callable[[dict], None] | None = None,
+    t_hats: np.ndarray | None = None,
 ) -> torch.Tensor:
-    """Run the sampler from x (already noised at sigmas[0]) down the levels `sigmas`; padding (mask False) stays 0."""
-    gammas = churn_gamma(sigmas, config.gamma_0, config.gamma_min)
+    """Run the sampler from x (already noised at sigmas[0]) down the levels `sigmas`; padding (mask False) stays 0.
+    `t_hats` replays given churned levels (a loaded trajectory's sigma_hat) instead of the config's churn."""
+    if t_hats is None:
+        t_hats = churned_levels(sigmas, config.gamma_0, config.gamma_min)
     dev, keep = x.device, mask.unsqueeze(-1)
     for i in range(len(sigmas) - 1):
         # augmentation: a random rigid motion of the current sample (AF3 Alg. 18)
@@ -56,7 +59,7 @@ def sample(
             x = random_rigid_motion(x, mask, 1.0, generator=generator)
         # churn: raise the level to t_hat by adding fresh noise
         t_cur, t_next = float(sigmas[i]), float(sigmas[i + 1])
-        t_hat = t_cur * (1 + gammas[i])
+        t_hat = float(t_hats[i])
         if t_hat > t_cur:
             x = x + config.noise_scale * noise((t_hat**2 - t_cur**2) ** 0.5)
         x_hat = x
@@ -107,7 +110,7 @@ class Trajectory:
     sigmas: np.ndarray  # (N+1,) schedule t_0 .. t_N = 0
     t_hat: np.ndarray  # (N,) the levels D was evaluated at
     x: torch.Tensor  # (N+1, B, atoms, 3)
-    denoised: torch.Tensor  # (N, B, atoms, 3)
+    denoised: torch.Tensor | None  # (N, B, atoms, 3); None for a loaded trajectory without predictions
 
     @property
     def final(self) -> torch.Tensor:
