@@ -272,12 +272,25 @@ def _(args, bond_length, log_form, presets, structure, training_log, ui):
     _bands = training_log.log_bands(bond_length(structure), log_preset.sigma_data)
     log_bands = training_log.band_table(log, _dist, log_preset.sigma_data, _bands)
     log_hist = training_log.sigma_histogram(log, _dist)
-    ui.say(f"training log: {_v['path']} | {log.height} samples over {log['step'].n_unique()} steps | configured as {log_preset.name}")
+    ui.say(
+        f"training log: {_v['path']} | {log.height} samples over {log['step'].n_unique()} steps | configured as {log_preset.name}"
+    )
     return log, log_bands, log_fit, log_hist, log_preset
 
 
 @app.cell
-def _(charts, log, log_bands, log_fit, log_hist, log_preset, mo, pl, training_log, ui):
+def _(
+    charts,
+    log,
+    log_bands,
+    log_fit,
+    log_hist,
+    log_preset,
+    mo,
+    pl,
+    training_log,
+    ui,
+):
     _text = training_log.verdict(log_fit, log_bands)
     ui.say("\n" + _text.replace("**", ""))
     ui.key_figure(f"training log: KS p-value of σ against {log_preset.name}", log_fit["KS p-value"])

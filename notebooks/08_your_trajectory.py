@@ -58,8 +58,12 @@ def _(FLAGS, Flag, data_dir, notebook_args):
         structure=str(_ex / "1hvr_crop.pdb"),
         trajectory=Flag(str, str(_ex / "trajectory.npz"), "the trajectory: .npz, or a multi-model PDB / mmCIF"),
         reference=Flag(str, None, "the reference structure for RMSD and the perfect denoiser (default: the structure file)"),
-        sigmas=Flag(str, None, "levels of a multi-model trajectory: a text file, one σ per model (default: the preset's schedule)"),
-        late_sigma=FLAGS["sigma"].but(default=None, help="the late phase: steps evaluated at σ̂ at or below this (default: σ_data)"),
+        sigmas=Flag(
+            str, None, "levels of a multi-model trajectory: a text file, one σ per model (default: the preset's schedule)"
+        ),
+        late_sigma=FLAGS["sigma"].but(
+            default=None, help="the late phase: steps evaluated at σ̂ at or below this (default: σ_data)"
+        ),
     )
     return (args,)
 
@@ -81,7 +85,9 @@ def _(args, mo, presets):
             sigmas=mo.ui.text(value=args.sigmas or "", label="levels file (multi-model only; empty: the preset's schedule)"),
             preset=mo.ui.dropdown(presets.preset_names(), value=args.preset, label="preset (noise weights, σ_data, sampler)"),
             solver=mo.ui.dropdown(["euler", "heun"], value=args.solver, label="solver"),
-            late_sigma=mo.ui.text(value="" if args.late_sigma is None else f"{args.late_sigma:g}", label="late phase: σ̂ ≤ (Å; empty: σ_data)"),
+            late_sigma=mo.ui.text(
+                value="" if args.late_sigma is None else f"{args.late_sigma:g}", label="late phase: σ̂ ≤ (Å; empty: σ_data)"
+            ),
         )
         .form(submit_button_label="Load and measure", bordered=True)
     )
@@ -102,7 +108,10 @@ def _(args, form, presets, sampling, ui):
     }
     preset = presets.get_preset(_v["preset"])
     _first = _v["preset"] == args.preset
-    _w = [getattr(preset.weights, k) if (v is None or not _first) else v for k, v in (("w_c", args.w_c), ("w_r", args.w_r), ("w_a", args.w_a))]
+    _w = [
+        getattr(preset.weights, k) if (v is None or not _first) else v
+        for k, v in (("w_c", args.w_c), ("w_r", args.w_r), ("w_a", args.w_a))
+    ]
     weights = ui.guarded(presets.NoiseWeights, *_w)
     sampler_config = ui.guarded(sampling.SamplerConfig.from_preset, preset, solver=_v["solver"])
     _late = _v["late_sigma"].strip()
@@ -131,7 +140,16 @@ def _(args, files, sampler_config, trajectory_file, ui):
 
 
 @app.cell
-def _(args, late_sigma, reference, sampler_config, structure, td, traj, ui, weights):
+def _(
+    args,
+    late_sigma,
+    reference,
+    sampler_config,
+    structure,
+    td,
+    traj,
+    weights,
+):
     diagnosis = td.diagnose(traj, structure, reference.coords, weights, sampler_config, late_sigma, args.seed)
     return (diagnosis,)
 

@@ -88,9 +88,9 @@ def preset_from_toml(text: str, default_name: str, where: str) -> Preset:
         raise ParameterError(f"preset file {where}: unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
     try:
         given = {k: _check(k, v) for k, v in raw.items()}
+        base = _settings(get_preset(given["base"])) if "base" in given else {}
     except ParameterError as exc:
         raise ParameterError(f"preset file {where}: {exc}") from None
-    base = _settings(get_preset(given["base"])) if "base" in given else {}
     missing = [k for k in (*NUMBERS, *SWITCHES) if k not in given and k not in base]
     if missing:
         raise ParameterError(f"preset file {where}: missing {', '.join(missing)} (give them, or a base preset: base = ...)")

@@ -17,7 +17,6 @@ One thread, a fixed seed: the files are reproduced bit for bit on CPU by the sam
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import polars as pl
@@ -69,17 +68,30 @@ def export(out: Path, steps: int | None = None) -> dict[str, Path]:
     p = get_preset("pomodoro-v0.9.0")
     budget = default_budget("cpu") | ({"steps": steps} if steps else {})
     train_config, sampler_config = custom_configs(
-        NoiseWeights(p.weights.w_c, p.weights.w_r, p.weights.w_a), p.P_mean, p.P_std, p.sigma_max, p.steps, (), "euler", "none",
+        NoiseWeights(p.weights.w_c, p.weights.w_r, p.weights.w_a),
+        p.P_mean,
+        p.P_std,
+        p.sigma_max,
+        p.steps,
+        (),
+        "euler",
+        "none",
         **budget,
     )
     structure = crop(CROP)
     result = train(structure, train_config.with_(seed=SEED), "cpu")
     traj = sample_trajectory(result.denoiser(), result.ctx.hierarchy, p.weights, sampler_config, 1, SEED)
     out.mkdir(parents=True, exist_ok=True)
-    files = {k: out / v for k, v in {
-        "structure": "1hvr_crop.pdb", "npz": "trajectory.npz", "models": "trajectory.cif",
-        "log": "training_log.csv", "preset": "pomodoro-v0.9.0-copy.toml",
-    }.items()}
+    files = {
+        k: out / v
+        for k, v in {
+            "structure": "1hvr_crop.pdb",
+            "npz": "trajectory.npz",
+            "models": "trajectory.cif",
+            "log": "training_log.csv",
+            "preset": "pomodoro-v0.9.0-copy.toml",
+        }.items()
+    }
     structure_file(files["structure"], structure)
     write_npz(files["npz"], traj, structure)
     write_models(files["models"], traj, structure)

@@ -44,7 +44,9 @@ def read_training_log(path: str | Path) -> pl.DataFrame:
     if not path.is_file():
         raise _fail(path, "file not found" if not path.exists() else "not a file")
     try:
-        frame = pl.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pl.read_csv(path, infer_schema_length=None)
+        frame = (
+            pl.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pl.read_csv(path, infer_schema_length=None)
+        )
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         raise _fail(path, f"unreadable ({' '.join(str(exc).split())[:160]})") from None
     missing = [c for c in REQUIRED if c not in frame.columns]

@@ -77,7 +77,10 @@ def diagnose(
     ideal = perfect_replay(traj, target, weights, sampler, seed)
     h = Hierarchy.from_structure(structure)
     frames = pl.concat(
-        [trajectory_frames(t, target).with_columns(run=pl.lit(name)) for name, t in (("model", traj), ("perfect denoiser", ideal))]
+        [
+            trajectory_frames(t, target).with_columns(run=pl.lit(name))
+            for name, t in (("model", traj), ("perfect denoiser", ideal))
+        ]
     )
     travel = [float(late_residue_travel(t.x, t.t_hat, h, late_sigma).mean()) for t in (traj, ideal)]
     return Diagnosis(

@@ -297,7 +297,12 @@ def runs_chart(frames: pl.DataFrame, column: str, title: str, log_y: bool = Fals
             y=alt.Y(f"{column}:Q", scale=alt.Scale(type="log" if log_y else "linear"), title=title),
             color=alt.Color("run:N", title=None),
             detail="sample:N",
-            tooltip=["run", "step", alt.Tooltip("t_hat:Q", format=".4g", title="σ̂ (Å)"), alt.Tooltip(f"{column}:Q", format=".3f")],
+            tooltip=[
+                "run",
+                "step",
+                alt.Tooltip("t_hat:Q", format=".4g", title="σ̂ (Å)"),
+                alt.Tooltip(f"{column}:Q", format=".3f"),
+            ],
         )
         .properties(width=560, height=220)
     )
@@ -308,9 +313,8 @@ def sigma_histogram_chart(hist: pl.DataFrame) -> alt.Chart:
     base = alt.Chart(hist).encode(x=alt.X("sigma:Q", scale=alt.Scale(type="log"), title="training σ (Å)"))
     bars = base.transform_filter(alt.datum.source == "training log").mark_bar(opacity=0.5, color="steelblue")
     line = base.transform_filter(alt.datum.source == "configured").mark_line(color="black")
-    return (
-        (bars.encode(y=alt.Y("density:Q", title="density of ln σ")) + line.encode(y="density:Q"))
-        .properties(width=480, height=220, title="training σ: the log (bars) against the configured law (line)")
+    return (bars.encode(y=alt.Y("density:Q", title="density of ln σ")) + line.encode(y="density:Q")).properties(
+        width=480, height=220, title="training σ: the log (bars) against the configured law (line)"
     )
 
 

@@ -68,8 +68,7 @@ def check_states(path, x: np.ndarray, sigma: np.ndarray, sigma_hat, denoised, st
     if x.shape[1] != structure.n_atoms:
         raise _fail(
             path,
-            f"x has {x.shape[1]} atoms per state; structure {structure.name} ({structure.source}) has "
-            f"{_atom_counts(structure)}",
+            f"x has {x.shape[1]} atoms per state; structure {structure.name} ({structure.source}) has {_atom_counts(structure)}",
         )
     if not np.isfinite(x).all():
         raise _fail(path, f"x has {int((~np.isfinite(x)).sum())} non-finite coordinate(s), the first at {_first_bad(x)}")
@@ -92,9 +91,7 @@ def check_states(path, x: np.ndarray, sigma: np.ndarray, sigma_hat, denoised, st
             raise _fail(path, f"sigma_hat[{low[0]}] = {sigma_hat[low[0]]:g} is below sigma[{low[0]}] = {sigma[low[0]]:g}")
     if denoised is not None:
         if denoised.shape != (T, x.shape[1], 3):
-            raise _fail(
-                path, f"denoised must hold one prediction per step: shape ({T}, {x.shape[1]}, 3) (got {denoised.shape})"
-            )
+            raise _fail(path, f"denoised must hold one prediction per step: shape ({T}, {x.shape[1]}, 3) (got {denoised.shape})")
         if not np.isfinite(denoised).all():
             raise _fail(path, f"denoised has non-finite values, the first at {_first_bad(denoised)}")
 
@@ -138,7 +135,10 @@ def load_npz(path: str | Path, structure: Structure) -> Trajectory:
         wrong = np.flatnonzero(names != structure.atom_name) if names.shape == structure.atom_name.shape else [0]
         if len(wrong):
             i = int(wrong[0])
-            raise _fail(path, f"atom {i} is {names[i] if i < names.size else '(none)'} here but {_atom_label(structure, i)} in the structure")
+            raise _fail(
+                path,
+                f"atom {i} is {names[i] if i < names.size else '(none)'} here but {_atom_label(structure, i)} in the structure",
+            )
     return _as_trajectory(x, sigma, sigma_hat, denoised)
 
 
@@ -170,7 +170,7 @@ def model_states(path: str | Path, structure: Structure) -> np.ndarray:
         raise _fail(path, str(exc).split(": ", 1)[-1]) from None
     keys = [
         (structure.chain_id[structure.residue_chain[r]], structure.residue_seqid[r], name)
-        for r, name in zip(structure.residue_index, structure.atom_name)
+        for r, name in zip(structure.residue_index, structure.atom_name, strict=True)
     ]
     wanted = set(keys)
     states = np.empty((len(st), len(keys), 3))
@@ -209,6 +209,12 @@ def read_sigmas(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     if hats and len(hats) != len(rows) - 1:
         raise TrajectoryError(f"cannot read levels {str(path)!r}: sigma_hat (second column) must be on every line but the last")
     return sigma, (np.array(hats) if hats else None)
+
+
+def write_levels(path: str | Path, sigma: np.ndarray, sigma_hat: np.ndarray | None = None) -> None:
+    """The levels file `read_sigmas` reads: one line per state, sigma and (all but the last line) sigma_hat."""
+    hats = [*(f" {float(h)!r}" for h in sigma_hat), ""] if sigma_hat is not None else [""] * len(sigma)
+    Path(path).write_text("".join(f"{float(s)!r}{h}\n" for s, h in zip(sigma, hats, strict=True)))
 
 
 def load_models(path: str | Path, structure: Structure, sigma: np.ndarray, sigma_hat: np.ndarray | None = None) -> Trajectory:
@@ -256,7 +262,11 @@ def write_models(path: str | Path, traj: Trajectory, structure: Structure, sampl
             chain = gemmi.Chain(str(cid))
             for r in np.flatnonzero(structure.residue_chain == c):
                 res = gemmi.Residue()
-                res.name, res.seqid, res.entity_type = str(structure.residue_name[r]), gemmi.SeqId(str(structure.residue_seqid[r])), gemmi.EntityType.Polymer
+                res.name, res.seqid, res.entity_type = (
+                    str(structure.residue_name[r]),
+                    gemmi.SeqId(str(structure.residue_seqid[r])),
+                    gemmi.EntityType.Polymer,
+                )
                 for i in np.flatnonzero(structure.residue_index == r):
                     atom = gemmi.Atom()
                     atom.name, atom.element = str(structure.atom_name[i]), gemmi.Element(str(structure.element[i]))
@@ -285,7 +295,9 @@ def load_trajectory(
     if schedule is None:
         raise _fail(path, "a multi-model file carries no levels: give a levels file (--sigmas) or a preset's schedule")
     try:
-        return load_models(path, structure, np.asarray(schedule, float)), f"levels: the preset's schedule ({len(schedule)} levels)"
+        return load_models(
+            path, structure, np.asarray(schedule, float)
+        ), f"levels: the preset's schedule ({len(schedule)} levels)"
     except TrajectoryError as exc:
         if "levels (sigma needs one per model)" not in str(exc):
             raise

@@ -69,6 +69,17 @@ def test_06_measures_the_level_balance(cache):
     res = run("06_loss_balance.py", *args, cache=cache)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Verdict on pitfall 5" in res.stdout and "KEY| pitfall 5: loss atom/residue" in res.stdout
+    # the shipped training log (the reviewed v0.9.0 run): its σ follow v0.9.0's law, and v0.9.1's law is refused
+    assert "9600 samples over 1200 steps" in res.stdout and "The logged σ follow the configured law" in res.stdout
+    res = run("06_loss_balance.py", *args, "--preset", "pomodoro-v0.9.1", cache=cache)
+    assert res.returncode == 0 and "The logged σ do not follow the configured law" in res.stdout
+
+
+def test_06_a_log_without_a_column_is_one_line(cache, tmp_path):
+    bad = tmp_path / "log.csv"
+    bad.write_text("step,sigma,loss_atom,loss_residue\n0,1.0,0.1,0.2\n")
+    res = run("06_loss_balance.py", "--structure", "5PTI", "--steps", "3", "--training-log", str(bad), cache=cache)
+    assert res.returncode == 2 and "missing column(s) loss_chain" in res.stderr and "Traceback" not in res.stderr
 
 
 def _key_lines(out: str) -> dict[str, str]:
