@@ -22,7 +22,7 @@ def _suite(*args, timeout=900):
 @pytest.fixture(scope="module")
 def served_reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    res = _suite("--out", str(out), "--only", "01", "03", "--", "--samples", "400")
+    res = _suite("--out", str(out), "--only", "01", "03", "08", "--", "--samples", "400")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     assert (out / "index.html").exists() and (out / "_marimo").is_dir()
     with socket.socket() as s:  # a free port on localhost
@@ -79,6 +79,7 @@ def _render(url: str, expect: int = 1, needle: str = "", seconds: float = 60):
         ("01_noise_decomposition.html", 3, "Verdict on pitfall 1"),
         ("03_schedule_coverage.html", 2, "Per-preset comparison"),
         ("03_schedule_coverage.html", 0, "the controls below are frozen at the values shown"),
+        ("08_your_trajectory.html", 4, "of a perfect denoiser's"),
     ],
 )
 def test_report_renders_offline_in_chromium(served_reports, page, n_charts, needle):
