@@ -69,7 +69,7 @@ def _(FLAGS, Flag, data_dir, notebook_args):
 
 
 @app.cell
-def _(args, mo, presets):
+def _(args, mo, presets, sampling):
     form = (
         mo.md(
             """
@@ -84,7 +84,7 @@ def _(args, mo, presets):
             reference=mo.ui.text(value=args.reference or "", label="reference (empty: the structure file)", full_width=True),
             sigmas=mo.ui.text(value=args.sigmas or "", label="levels file (multi-model only; empty: the preset's schedule)"),
             preset=mo.ui.dropdown(presets.preset_names(), value=args.preset, label="preset (noise weights, σ_data, sampler)"),
-            solver=mo.ui.dropdown(["euler", "heun"], value=args.solver, label="solver"),
+            solver=mo.ui.dropdown(sampling.SOLVERS, value=args.solver, label="solver"),
             late_sigma=mo.ui.text(
                 value="" if args.late_sigma is None else f"{args.late_sigma:g}", label="late phase: σ̂ ≤ (Å; empty: σ_data)"
             ),

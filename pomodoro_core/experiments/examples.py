@@ -20,13 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import torch
 
 from ..core.noise import NoiseWeights
 from ..core.params import OneLineParser
 from ..core.presets import get_preset
-from ..core.structure import Structure
-from ..training.sampler import Trajectory, sample_trajectory
+from ..training.sampler import sample_trajectory
 from ..training.trainer import TrainResult, default_budget, pin_threads, train
 from ..training.trajectory_file import write_models, write_npz
 from .ablation import crop, custom_configs
@@ -55,12 +53,6 @@ def preset_toml(name: str, base: str) -> str:
         f"schedule_times_sigma_data = {str(p.schedule_times_sigma_data).lower()}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def structure_file(path: Path, structure: Structure) -> None:
-    """The crop as a one-model PDB file."""
-    x = torch.as_tensor(structure.coords).reshape(1, 1, -1, 3)
-    write_models(path, Trajectory(None, None, x, None), structure)
 
 
 def export(out: Path, steps: int | None = None) -> dict[str, Path]:
@@ -92,9 +84,9 @@ def export(out: Path, steps: int | None = None) -> dict[str, Path]:
             "preset": "pomodoro-v0.9.0-copy.toml",
         }.items()
     }
-    structure_file(files["structure"], structure)
+    write_models(files["structure"], structure.coords[None], structure)  # the crop as a one-model PDB file
     write_npz(files["npz"], traj, structure)
-    write_models(files["models"], traj, structure)
+    write_models(files["models"], traj.x[:, 0].double().numpy(), structure)
     training_log(result).write_csv(files["log"])
     files["preset"].write_text(preset_toml("v0.9.0-copy", "pomodoro-v0.9.0"))
     return files

@@ -112,8 +112,9 @@ def verdict(d: Diagnosis, name: str) -> str:
             f"{d.late_travel_perfect:.2f} Å for a denoiser that knows the structure, from the same start and levels. "
             f"Residues move {moves} they must to reach the structure."
         )
+    bonds = f", {o['bond_violations']:.0%} of bonds off by > 0.2 Å" if "bond_violations" in o else ""
     return (
         f"{late}\n\nFinal state of {name} against the reference: RMSD **{o['rmsd']:.2f} Å**, order-free CA RMSD "
         f"{o['order_free_rmsd']:.2f} Å, {o['own_slot']:.0%} of residues in their own sequence slot, Rg {o['rg_ratio']:.2f}× "
-        f"the reference's, {o.get('bond_violations', float('nan')):.0%} of bonds off by > 0.2 Å."
+        f"the reference's{bonds}."
     )

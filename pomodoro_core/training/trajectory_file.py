@@ -61,6 +61,17 @@ def _atom_counts(structure: Structure) -> str:
 
 def check_states(path, x: np.ndarray, sigma: np.ndarray, sigma_hat, denoised, structure: Structure) -> None:
     """Shapes, finiteness and the order of the levels; TrajectoryError on the first thing that is wrong."""
+    _check_coordinates(path, x, structure)
+    _check_levels(path, sigma, sigma_hat, x.shape[0] - 1)
+    T = x.shape[0] - 1
+    if denoised is not None:
+        if denoised.shape != (T, x.shape[1], 3):
+            raise _fail(path, f"denoised must hold one prediction per step: shape ({T}, {x.shape[1]}, 3) (got {denoised.shape})")
+        if not np.isfinite(denoised).all():
+            raise _fail(path, f"denoised has non-finite values, the first at {_first_bad(denoised)}")
+
+
+def _check_coordinates(path, x: np.ndarray, structure: Structure) -> None:
     if x.ndim != 3 or x.shape[-1] != 3:
         raise _fail(path, f"x must have shape (states, atoms, 3) (got {x.shape})")
     if x.shape[0] < 2:
@@ -72,7 +83,9 @@ def check_states(path, x: np.ndarray, sigma: np.ndarray, sigma_hat, denoised, st
         )
     if not np.isfinite(x).all():
         raise _fail(path, f"x has {int((~np.isfinite(x)).sum())} non-finite coordinate(s), the first at {_first_bad(x)}")
-    T = x.shape[0] - 1
+
+
+def _check_levels(path, sigma: np.ndarray, sigma_hat, T: int) -> None:
     if sigma.shape != (T + 1,):
         raise _fail(path, f"sigma must hold one level per state: shape ({T + 1},) for {T + 1} states (got {sigma.shape})")
     if not (np.isfinite(sigma).all() and (sigma >= 0).all()):
@@ -83,17 +96,13 @@ def check_states(path, x: np.ndarray, sigma: np.ndarray, sigma_hat, denoised, st
         raise _fail(path, f"sigma rises from state {i} to {i + 1} ({sigma[i]:g} -> {sigma[i + 1]:g}); it must not increase")
     if sigma[-2] <= 0:
         raise _fail(path, "sigma reaches 0 before the last state; only the last level may be 0")
-    if sigma_hat is not None:
-        if sigma_hat.shape != (T,):
-            raise _fail(path, f"sigma_hat must hold one level per step: shape ({T},) for {T + 1} states (got {sigma_hat.shape})")
-        low = np.flatnonzero(~(np.isfinite(sigma_hat) & (sigma_hat >= sigma[:-1])))
-        if low.size:
-            raise _fail(path, f"sigma_hat[{low[0]}] = {sigma_hat[low[0]]:g} is below sigma[{low[0]}] = {sigma[low[0]]:g}")
-    if denoised is not None:
-        if denoised.shape != (T, x.shape[1], 3):
-            raise _fail(path, f"denoised must hold one prediction per step: shape ({T}, {x.shape[1]}, 3) (got {denoised.shape})")
-        if not np.isfinite(denoised).all():
-            raise _fail(path, f"denoised has non-finite values, the first at {_first_bad(denoised)}")
+    if sigma_hat is None:
+        return
+    if sigma_hat.shape != (T,):
+        raise _fail(path, f"sigma_hat must hold one level per step: shape ({T},) for {T + 1} states (got {sigma_hat.shape})")
+    low = np.flatnonzero(~(np.isfinite(sigma_hat) & (sigma_hat >= sigma[:-1])))
+    if low.size:
+        raise _fail(path, f"sigma_hat[{low[0]}] = {sigma_hat[low[0]]:g} is below sigma[{low[0]}] = {sigma[low[0]]:g}")
 
 
 def _as_trajectory(x, sigma, sigma_hat, denoised) -> Trajectory:
@@ -106,9 +115,8 @@ def _as_trajectory(x, sigma, sigma_hat, denoised) -> Trajectory:
     )
 
 
-def load_npz(path: str | Path, structure: Structure) -> Trajectory:
-    """A trajectory from `.npz` arrays (see the module's docstring), checked against the structure."""
-    path = Path(path)
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an .npz: readable, known names, x and sigma present, numbers where numbers belong."""
     if not path.is_file():
         raise _fail(path, "file not found" if not path.exists() else "not a file")
     try:
@@ -122,24 +130,29 @@ def load_npz(path: str | Path, structure: Structure) -> Trajectory:
     for need in ("x", "sigma"):
         if need not in arrays:
             raise _fail(path, f"no array {need!r} (it holds {', '.join(sorted(arrays)) or 'nothing'})")
-    numeric = {k: v for k, v in arrays.items() if k != "atom_name"}
-    for k, v in numeric.items():
-        if not np.issubdtype(v.dtype, np.number):
+    for k, v in arrays.items():
+        if k != "atom_name" and not np.issubdtype(v.dtype, np.number):
             raise _fail(path, f"array {k!r} must be numbers (got dtype {v.dtype})")
-    x, sigma = arrays["x"].astype(np.float64), arrays["sigma"].astype(np.float64)
-    sigma_hat = arrays["sigma_hat"].astype(np.float64) if "sigma_hat" in arrays else None
-    denoised = arrays["denoised"].astype(np.float64) if "denoised" in arrays else None
-    check_states(path, x, sigma, sigma_hat, denoised, structure)
-    if "atom_name" in arrays:
-        names = np.asarray(arrays["atom_name"]).astype(str)
-        wrong = np.flatnonzero(names != structure.atom_name) if names.shape == structure.atom_name.shape else [0]
-        if len(wrong):
-            i = int(wrong[0])
-            raise _fail(
-                path,
-                f"atom {i} is {names[i] if i < names.size else '(none)'} here but {_atom_label(structure, i)} in the structure",
-            )
-    return _as_trajectory(x, sigma, sigma_hat, denoised)
+    return {k: v if k == "atom_name" else v.astype(np.float64) for k, v in arrays.items()}
+
+
+def _check_atom_names(path: Path, names: np.ndarray, structure: Structure) -> None:
+    names = names.astype(str)
+    wrong = np.flatnonzero(names != structure.atom_name) if names.shape == structure.atom_name.shape else [0]
+    if len(wrong):
+        i = int(wrong[0])
+        here = names[i] if i < names.size else "(none)"
+        raise _fail(path, f"atom {i} is {here} here but {_atom_label(structure, i)} in the structure")
+
+
+def load_npz(path: str | Path, structure: Structure) -> Trajectory:
+    """A trajectory from `.npz` arrays (see the module's docstring), checked against the structure."""
+    path = Path(path)
+    a = _read_arrays(path)
+    check_states(path, a["x"], a["sigma"], a.get("sigma_hat"), a.get("denoised"), structure)
+    if "atom_name" in a:
+        _check_atom_names(path, a["atom_name"], structure)
+    return _as_trajectory(a["x"], a["sigma"], a.get("sigma_hat"), a.get("denoised"))
 
 
 def _atom_label(s: Structure, i: int) -> str:
@@ -246,10 +259,10 @@ def write_npz(path: str | Path, traj: Trajectory, structure: Structure, sample: 
     np.savez_compressed(path, **arrays)
 
 
-def write_models(path: str | Path, traj: Trajectory, structure: Structure, sample: int = 0) -> None:
-    """One sample of a trajectory as a multi-model mmCIF (`.cif`) or PDB (`.pdb`; coordinates must fit its columns)."""
+def write_models(path: str | Path, x: np.ndarray, structure: Structure) -> None:
+    """States x (models, N, 3) of the structure's atoms as a multi-model mmCIF (`.cif`) or PDB (`.pdb`; coordinates
+    must fit its columns)."""
     path = Path(path)
-    x = traj.x[:, sample].double().numpy()
     pdb = path.suffix.lower() in (".pdb", ".ent")
     if pdb and not (PDB_RANGE[0] <= x.min() and x.max() <= PDB_RANGE[1]):
         raise TrajectoryError(

@@ -46,7 +46,7 @@ def test_08_gives_the_same_figures_from_npz_mmcif_and_pdb(tmp_path):
     from pomodoro_core.training import trajectory_file as tf
 
     s = load_structure(EX / "1hvr_crop.pdb")
-    tf.write_models(tmp_path / "late.pdb", tf.load_npz(tmp_path / "late.npz", s), s)
+    tf.write_models(tmp_path / "late.pdb", late["x"], s)
     tf.write_levels(tmp_path / "levels.txt", late["sigma"], late["sigma_hat"])
     from_npz = keys(run(NB08, "--trajectory", tmp_path / "late.npz", "--late-sigma", 16).stdout)
     from_pdb = run(NB08, "--trajectory", tmp_path / "late.pdb", "--sigmas", tmp_path / "levels.txt", "--late-sigma", 16)
