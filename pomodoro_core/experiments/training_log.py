@@ -140,11 +140,12 @@ def band_table(log: pl.DataFrame, dist: LogNormalSigma, sigma_data: float, bands
 def verdict(fit: dict[str, float], table: pl.DataFrame) -> str:
     """The log's σ against its configuration, and where the loss sits, in words."""
     same = fit["KS p-value"] >= 0.01
+    p = f"p = {fit['KS p-value']:.2g}" if fit["KS p-value"] > 0 else "p < 1e-300"  # 0: below double precision
     head = (
-        f"The logged σ follow the configured law (KS p = {fit['KS p-value']:.2g} over {fit['samples']:.0f} samples)"
+        f"The logged σ follow the configured law (KS {p} over {fit['samples']:.0f} samples)"
         if same
         else f"**The logged σ do not follow the configured law** (KS statistic {fit['KS statistic']:.3f}, "
-        f"p = {fit['KS p-value']:.2g} over {fit['samples']:.0f} samples)"
+        f"{p} over {fit['samples']:.0f} samples)"
     )
     head += (
         f": fitted P_mean {fit['P_mean fitted']:.2f} / P_std {fit['P_std fitted']:.2f} against the configured "
