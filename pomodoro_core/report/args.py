@@ -54,9 +54,12 @@ def notebook_args(description: str, *names: str, **own: object) -> argparse.Name
 
 def preset_from_argv() -> Preset | None:
     """The preset of `--preset-file` on the command line, registered beside the built-in ones (None if not given)."""
-    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
     early.add_argument("--preset-file")
-    path = early.parse_known_args(sys.argv[1:])[0].preset_file
+    try:
+        path = early.parse_known_args(sys.argv[1:])[0].preset_file
+    except argparse.ArgumentError:
+        return None  # `--preset-file` without a value: the notebook's own parser says so in one line
     if path is None:
         return None
     try:
