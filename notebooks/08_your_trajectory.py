@@ -10,6 +10,7 @@ app = marimo.App(
 @app.cell
 def _():
     import marimo as mo
+    import polars as pl
 
     from pomodoro_core.core import presets, sampling
     from pomodoro_core.core.structure import data_dir
@@ -26,6 +27,7 @@ def _():
         metrics,
         mo,
         notebook_args,
+        pl,
         presets,
         sampling,
         td,
@@ -223,9 +225,7 @@ def _(charts, metrics, mo, reference, step_ui, traj):
 
 
 @app.cell
-def _(diagnosis, mo, ui):
-    import polars as pl
-
+def _(diagnosis, mo, pl, ui):
     _o = pl.DataFrame([diagnosis.outcome]).select(pl.all().round_sig_figs(4))
     ui.print_table("final state against the reference", _o)
     mo.vstack([mo.md("## Final state against the reference"), ui.table_view(_o)])

@@ -34,7 +34,7 @@ from .edm import LogNormalSigma
 from .errors import ParameterError
 from .noise import NoiseWeights
 from .params import FLAGS
-from .presets import Preset, get_preset, preset_names, register
+from .presets import Preset, get_preset, register
 from .sampling import SamplerConfig
 
 NUMBERS = {  # preset field -> its flag in the parameter table
@@ -58,7 +58,8 @@ TEXTS = ("name", "source", "base")
 KEYS = (*TEXTS, *NUMBERS, *SWITCHES)
 
 
-def _settings(preset: Preset) -> dict:
+def settings(preset: Preset) -> dict:
+    """The preset's value of every key a file may set besides name, source and base, in KEYS order."""
     w = preset.weights
     return {"w_c": w.w_c, "w_r": w.w_r, "w_a": w.w_a} | {
         k: getattr(preset, k) for k in (*NUMBERS, *SWITCHES) if k not in ("w_c", "w_r", "w_a")
@@ -88,7 +89,7 @@ def preset_from_toml(text: str, default_name: str, where: str) -> Preset:
         raise ParameterError(f"preset file {where}: unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
     try:
         given = {k: _check(k, v) for k, v in raw.items()}
-        base = _settings(get_preset(given["base"])) if "base" in given else {}
+        base = settings(get_preset(given["base"])) if "base" in given else {}
     except ParameterError as exc:
         raise ParameterError(f"preset file {where}: {exc}") from None
     missing = [k for k in (*NUMBERS, *SWITCHES) if k not in given and k not in base]
@@ -119,15 +120,19 @@ def load_preset_file(path: str | Path) -> Preset:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParameterError(f"preset file {str(path)!r}: cannot read it ({exc})") from None
-    preset = preset_from_toml(text, path.stem, repr(str(path)))
-    if preset.name in preset_names() and get_preset(preset.name) == preset:
-        return preset
-    return register(preset)
+    return register(preset_from_toml(text, path.stem, repr(str(path))))
+
+
+def to_toml(preset: Preset, source: str) -> str:
+    """A full preset file (no base) that `preset_from_toml` reads back as `preset`."""
+    show = lambda v: str(v).lower() if isinstance(v, bool) else repr(v)  # noqa: E731
+    lines = [f'name = "{preset.name}"', f'source = "{source}"'] + [f"{k} = {show(v)}" for k, v in settings(preset).items()]
+    return "\n".join(lines) + "\n"
 
 
 def flag_defaults(preset: Preset) -> dict[str, object]:
     """The preset's value of every flag of the parameter table it sets (`w-c`, `p-mean`, ..., `times-sigma-data`)."""
-    s = _settings(preset)
+    s = settings(preset)
     return {flag: s[key] for key, flag in NUMBERS.items()} | {
         "times-sigma-data": "yes" if preset.schedule_times_sigma_data else "no"
     }

@@ -23,6 +23,7 @@ import polars as pl
 
 from ..core.noise import NoiseWeights
 from ..core.params import OneLineParser
+from ..core.preset_file import to_toml
 from ..core.presets import get_preset
 from ..training.sampler import sample_trajectory
 from ..training.trainer import TrainResult, default_budget, pin_threads, train
@@ -40,19 +41,8 @@ def training_log(result: TrainResult) -> pl.DataFrame:
 
 
 def preset_toml(name: str, base: str) -> str:
-    p = get_preset(base)
-    w = p.weights
-    lines = [
-        f'name = "{name}"',
-        f'source = "a copy of {base}, written by pomodoro_core.experiments.examples"',
-        f"w_c = {w.w_c!r}\nw_r = {w.w_r!r}\nw_a = {w.w_a!r}",
-        f"sigma_data = {p.sigma_data!r}\nP_mean = {p.P_mean!r}\nP_std = {p.P_std!r}",
-        f"sigma_min = {p.sigma_min!r}\nsigma_max = {p.sigma_max!r}\nrho = {p.rho!r}\nsteps = {p.steps}",
-        f"gamma_0 = {p.gamma_0!r}\ngamma_min = {p.gamma_min!r}\nnoise_scale = {p.noise_scale!r}\nstep_scale = {p.step_scale!r}",
-        f"train_times_sigma_data = {str(p.train_times_sigma_data).lower()}",
-        f"schedule_times_sigma_data = {str(p.schedule_times_sigma_data).lower()}",
-    ]
-    return "\n".join(lines) + "\n"
+    """A full preset file copying the built-in preset `base` under `name`."""
+    return to_toml(get_preset(base).with_(name=name), f"a copy of {base}, written by pomodoro_core.experiments.examples")
 
 
 def export(out: Path, steps: int | None = None) -> dict[str, Path]:
