@@ -206,8 +206,8 @@ class ComponentGrams:
         return LevelVariances({k: np.einsum("k,ukl,l->u", s, g, s) for k, g in self.grams.items()})
 
 
-ATOM_DRAWS_PER_CHUNK = 1_000_000  # draws x atoms held at once: ~24 MB per (draws, atoms, 3) float64 tensor
-AUTO_ATOM_DRAWS = 4_000_000  # `auto_draws`: the Monte Carlo budget in draws x atoms (~1-2 s on one core)
+ATOM_DRAWS_PER_CHUNK = 1_000_000  # draws x atoms held at once: ~24 MB per (atoms, draws x 3) float64 tensor
+AUTO_ATOM_DRAWS = 4_000_000  # `auto_draws`: the Monte Carlo budget in draws x atoms (~0.5 s on one core)
 
 
 def auto_draws(n_atoms: int, most: int, least: int = 200) -> int:
@@ -217,20 +217,60 @@ def auto_draws(n_atoms: int, most: int, least: int = 200) -> int:
     return int(min(most, max(least, AUTO_ATOM_DRAWS // max(n_atoms, 1))))
 
 
-def unit_components(hierarchy: Hierarchy, n_samples: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
-    """The three unit-variance components (chain, residue, atom) of `multiscale_noise` at atom resolution,
-    (S, N, 3) each: every level's noise is drawn once, at its own resolution, then broadcast to its atoms."""
-    R, C = hierarchy.n_residues, hierarchy.n_chains
-    N = hierarchy.atom_residue.shape[-1]
-    kw = dict(generator=generator, dtype=torch.float64, device=hierarchy.device)
-    e_c, e_r, e_a = torch.randn(n_samples, C, 3, **kw), torch.randn(n_samples, R, 3, **kw), torch.randn(n_samples, N, 3, **kw)
-    mask = hierarchy.atom_mask.unsqueeze(-1).to(torch.float64)
-    return hierarchy.chains_to_atoms(e_c) * mask, hierarchy.residues_to_atoms(e_r) * mask, e_a * mask
+@dataclass(frozen=True)
+class Part:
+    """One component of one read-out, unit-major: `values` (units, draws x 3) at its own level, copied
+    to the read-out's units by `index` (None: already there).  A component that is exactly 0 is None."""
+
+    values: torch.Tensor
+    index: torch.Tensor | None = None
+
+    def at_units(self) -> torch.Tensor:
+        return self.values if self.index is None else self.values.index_select(0, self.index)
+
+    def sums(self, n_samples: int) -> torch.Tensor:
+        """(units, 3 xyz): the sum over draws."""
+        s = self.values.view(self.values.shape[0], n_samples, 3).sum(1)
+        return s if self.index is None else s.index_select(0, self.index)
 
 
-def _sum_per_unit(x: torch.Tensor) -> torch.Tensor:
-    """(S, units, 3) -> (units,): the sum over draws and xyz (summing the leading axis first is the fast order)."""
-    return x.reshape(x.shape[0], -1).sum(0).reshape(-1, 3).sum(-1)
+def _dot(p: Part | None, q: Part | None, units: int, like: torch.Tensor) -> torch.Tensor:
+    """(units,): sum over draws and xyz of the product of two parts.  Parts on one index multiply at
+    their own (coarser) level; only a mix of levels is copied out to the read-out's units."""
+    if p is None or q is None:
+        return like.new_zeros(units)
+    if p.index is q.index:
+        d = (p.values * q.values).sum(1)
+        return d if p.index is None else d.index_select(0, p.index)
+    return (p.at_units() * q.at_units()).sum(1)
+
+
+def _unit_mean(x: torch.Tensor, index: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Rows of x (members, L) averaged into their units: (units, L)."""
+    return x.new_zeros(counts.shape[0], x.shape[1]).index_add_(0, index, x) / counts[:, None]
+
+
+def component_parts(ar, rc, n_r, R_c, e_c, e_r, e_a) -> dict[str, tuple[Part | None, Part | None, Part | None]]:
+    """Each read-out of READOUTS as its (chain, residue, atom) parts, from unit-variance noise drawn once
+    per level: e_c (C, L), e_r (R, L), e_a (N, L) with L = draws x 3.  Broadcast parts are never copied
+    to atoms: a residue's noise is the same at all its atoms, so its products are formed per residue."""
+    ec_r = e_c.index_select(0, rc)  # (R, L) each residue's chain noise
+    m_a = _unit_mean(e_a, ar, n_r)  # residue centroids of the atom part
+    c_r, c_a = _unit_mean(e_r, rc, R_c), _unit_mean(m_a, rc, R_c)  # chain centroids of residue / atom parts
+    x_c, x_r, x_a = e_c.mean(0, keepdim=True), c_r.mean(0, keepdim=True), c_a.mean(0, keepdim=True)
+    return {
+        "atom": (Part(ec_r, ar), Part(e_r, ar), Part(e_a)),
+        "residue": (Part(ec_r), Part(e_r), Part(m_a)),
+        "chain": (Part(e_c), Part(c_r), Part(c_a)),
+        "complex": (Part(x_c), Part(x_r), Part(x_a)),
+        "atom_vs_residue": (None, None, Part(e_a - m_a.index_select(0, ar))),
+        "residue_vs_chain": (None, Part(e_r - c_r.index_select(0, rc)), Part(m_a - c_a.index_select(0, rc))),
+        "chain_vs_complex": (Part(e_c - x_c), Part(c_r - x_r), Part(c_a - x_a)),
+    }
+
+
+PAIRS = [(k, m) for k in range(3) for m in range(k, 3)]  # the upper triangle of the 3 x 3 Gram, (units, 6)
+FULL = [[0, 1, 2], [1, 3, 4], [2, 4, 5]]  # (units, 6) -> symmetric (units, 3, 3)
 
 
 def sample_component_grams(
@@ -239,27 +279,32 @@ def sample_component_grams(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> ComponentGrams:
-    """Monte Carlo moments of the three unit components, in chunks of ~ATOM_DRAWS_PER_CHUNK draws x atoms
-    (memory bounded whatever the structure); `progress(done, n_samples)` after each chunk."""
+    """Monte Carlo moments of the three unit components of a single structure, in chunks of
+    ~ATOM_DRAWS_PER_CHUNK draws x atoms (memory bounded whatever the structure): each level's noise is
+    drawn once at its own resolution and only the moments that are read are accumulated.
+    `progress(done, n_samples)` after each chunk."""
     if not (isinstance(n_samples, int) and n_samples >= 1):
         raise ParameterError(f"n_samples must be a whole number >= 1 (got {n_samples!r})")
-    g = torch.Generator(device=hierarchy.device).manual_seed(seed)
-    chunk = max(1, ATOM_DRAWS_PER_CHUNK // hierarchy.atom_residue.shape[-1])
-    pairs = [(k, m) for k in range(3) for m in range(k, 3)]  # the upper triangle of the 3 x 3 Gram
-    sums: dict[str, torch.Tensor] = {}
+    dev = hierarchy.device
+    ar, rc, n_r, R_c = (torch.as_tensor(a, device=dev) for a in _sizes(hierarchy))
+    g = torch.Generator(device=dev).manual_seed(seed)
+    chunk = max(1, ATOM_DRAWS_PER_CHUNK // ar.numel())
+    grams: dict[str, torch.Tensor] = {}
     firsts: dict[str, torch.Tensor] = {}
     for done in range(0, n_samples, chunk):
-        outs = [readouts(hierarchy, e) for e in unit_components(hierarchy, min(chunk, n_samples - done), g)]
-        for key in outs[0]:
-            R = [o[key] for o in outs]  # (S, units, 3 xyz) per component
-            gram = torch.stack([_sum_per_unit(R[k] * R[m]) for k, m in pairs], -1) / 3.0  # (units, 6)
-            sums[key] = sums.get(key, 0) + gram
-            firsts[key] = firsts.get(key, 0) + torch.stack([r.sum(0) for r in R], -1)  # (units, 3 xyz, 3)
+        L = 3 * min(chunk, n_samples - done)
+        kw = dict(generator=g, dtype=torch.float64, device=dev)
+        e_c, e_r, e_a = (torch.randn(u, L, **kw) for u in (R_c.numel(), n_r.numel(), ar.numel()))
+        for key, parts in component_parts(ar, rc, n_r, R_c, e_c, e_r, e_a).items():
+            units = next(p.at_units().shape[0] for p in parts if p is not None)
+            gram = torch.stack([_dot(parts[k], parts[m], units, e_a) for k, m in PAIRS], -1) / 3.0
+            first = torch.stack([e_a.new_zeros(units, 3) if p is None else p.sums(L // 3) for p in parts], -1)
+            grams[key] = grams.get(key, 0) + gram
+            firsts[key] = firsts.get(key, 0) + first
         if progress:
-            progress(min(done + chunk, n_samples), n_samples)
-    full = lambda v: v[:, [[0, 1, 2], [1, 3, 4], [2, 4, 5]]]  # noqa: E731  (units, 6) -> symmetric (units, 3, 3)
+            progress(done + L // 3, n_samples)
     return ComponentGrams(
-        {k: (full(v) / n_samples).cpu().numpy() for k, v in sums.items()},
+        {k: (v[:, FULL] / n_samples).cpu().numpy() for k, v in grams.items()},
         {k: (v / n_samples).cpu().numpy() for k, v in firsts.items()},
         n_samples,
     )
