@@ -225,6 +225,10 @@ class Part:
     values: torch.Tensor
     index: torch.Tensor | None = None
 
+    @property
+    def units(self) -> int:
+        return self.values.shape[0] if self.index is None else self.index.shape[0]
+
     def at_units(self) -> torch.Tensor:
         return self.values if self.index is None else self.values.index_select(0, self.index)
 
@@ -296,7 +300,7 @@ def sample_component_grams(
         kw = dict(generator=g, dtype=torch.float64, device=dev)
         e_c, e_r, e_a = (torch.randn(u, L, **kw) for u in (R_c.numel(), n_r.numel(), ar.numel()))
         for key, parts in component_parts(ar, rc, n_r, R_c, e_c, e_r, e_a).items():
-            units = next(p.at_units().shape[0] for p in parts if p is not None)
+            units = next(p.units for p in parts if p is not None)
             gram = torch.stack([_dot(parts[k], parts[m], units, e_a) for k, m in PAIRS], -1) / 3.0
             first = torch.stack([e_a.new_zeros(units, 3) if p is None else p.sums(L // 3) for p in parts], -1)
             grams[key] = grams.get(key, 0) + gram
