@@ -41,10 +41,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import cache
-from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl
@@ -58,9 +56,10 @@ from ..core.presets import get_preset
 from ..core.sampling import SamplerConfig
 from ..core.structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
 from ..training.denoiser import ModelConfig
-from ..training.trainer import THREADS_ENV, TrainConfig, centred_coords, default_device, pin_threads, train
+from ..training.trainer import TrainConfig, centred_coords, default_device, pin_threads, train
 from .design import fractional_factorial
 from .evaluation import denoising_gain, sampling_outcomes
+from .fanout import EXECUTORS, Executor, fan_out
 
 FIX_WEIGHTS = NoiseWeights(1.0, 1.0, 1.0)  # the review's pitfall-1 recommendation (1:1:1)
 FIX_LEVEL_WEIGHTS = (1.0, 5.0, 5.0)  # pitfall 5 on per-unit means: residue and chain 5x the atom level
@@ -406,17 +405,12 @@ def write_record(path: Path, record: dict) -> None:
     atomic_write(path, lambda f: f.write(json.dumps(record, sort_keys=True, allow_nan=True).encode()))
 
 
-def _run_and_write(arm: Arm, seed: int, budget: Budget, out: str) -> tuple[str, int, float]:
+def timed_run(arm: Arm, seed: int, budget: Budget, out: str) -> tuple[Arm, int, dict]:
+    """One run in a worker: (arm, seed, record); the driver writes the record (`write_record`)."""
     t0 = time.perf_counter()
     record = run_arm(arm, seed, budget, out)
     record["meta"]["seconds"] = time.perf_counter() - t0
-    write_record(run_file(Path(out), arm, seed), record)
-    return arm.name, seed, record["meta"]["seconds"]
-
-
-def _worker_init() -> None:
-    os.environ.setdefault(THREADS_ENV, "1")
-    pin_threads()
+    return arm, seed, record
 
 
 # --------------------------------------------------------------------------- the tables
@@ -498,7 +492,10 @@ CLI_FLAGS = {
     "seeds": FLAGS["seed"].but(default=[0, 1], help="seeds", nargs="+"),
     "only": Flag(str, None, "arm names (exact); default: every arm", nargs="*"),
     "study": Flag(str, None, "only the 8 arms of the architecture study", ("architecture",)),
-    "workers": Flag(int, os.cpu_count() or 1, "single-thread worker processes", low=1, high=256),
+    "executor": Flag(str, "local", "where runs go: local worker processes or a Ray cluster", EXECUTORS),
+    "workers": Flag(int, os.cpu_count() or 1, "single-thread workers (local pool, or CPUs of a private Ray)", low=1, high=256),
+    "address": Flag(str, None, "an existing Ray cluster (host:port, or 'auto'); with --executor ray"),
+    "gpus-per-run": Flag(float, 0.0, "GPUs each run takes on Ray (0.25: four runs share a GPU)", low=0.0, high=8.0),
     "out": Flag(str, "results/ablation", "folder of run files"),
     "list": Flag(switch=True, help="print the arms and exit"),
 }
@@ -512,6 +509,7 @@ def main(argv=None) -> int:
         todo = arms() if args.only is None else [arm_by_name(n) for n in args.only]
         if args.study == "architecture":
             todo = [a for a in architecture_arms().values() if args.only is None or a in todo]
+        executor = Executor(args.executor, args.workers, args.address, args.gpus_per_run)
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -519,17 +517,16 @@ def main(argv=None) -> int:
         for a in arms():
             print(a.name)
         return 0
-    jobs = [(a, s) for a in todo for s in args.seeds if still_to_do(Path(args.out), a, s)]
-    print(f"[ablation] budget {budget.name}: {len(jobs)} runs to do, {args.workers} workers", file=sys.stderr, flush=True)
-    if args.workers == 1:
-        _worker_init()
-        for a, s in jobs:
-            _report(*_run_and_write(a, s, budget, args.out))
-    else:
-        with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
-            futures = [pool.submit(_run_and_write, a, s, budget, args.out) for a, s in jobs]
-            for fut in as_completed(futures):
-                _report(*fut.result())
+    jobs = [(a, s, budget, args.out) for a in todo for s in args.seeds if still_to_do(Path(args.out), a, s)]
+    where = f"Ray at {args.address}" if args.address else f"{args.workers} {args.executor} workers"
+    print(f"[ablation] budget {budget.name}: {len(jobs)} runs to do, {where}", file=sys.stderr, flush=True)
+    try:
+        for arm, seed, record in fan_out(timed_run, jobs, executor):
+            write_record(run_file(Path(args.out), arm, seed), record)  # the driver alone writes, atomically
+            _report(arm.name, seed, record["meta"]["seconds"])
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -537,5 +534,7 @@ def _report(name: str, seed: int, seconds: float) -> None:
     print(f"[ablation] done: {name} | seed {seed} | {seconds:.0f}s", file=sys.stderr, flush=True)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # run the imported module's main: workers (Ray, spawn) find its functions by name
+    from pomodoro_core.experiments.ablation import main as module_main
+
+    raise SystemExit(module_main())

@@ -1,8 +1,11 @@
-"""The ablation's arms, its quick design end to end (what CI runs), resume, reproducible rows, safe tables."""
+"""The ablation's arms, its quick design end to end (what CI runs), resume, reproducible rows, safe tables,
+and the fan-out on a real local Ray cluster (started and stopped here) with rows equal to the local pool's."""
 
 import json
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +209,60 @@ def test_study_flag_runs_the_architecture_arms_only(tmp_path):
     runs = ablation.load(tmp_path).runs
     assert set(runs["arm"]) == {a.name for a in ablation.architecture_arms().values()}
     assert sorted(runs["arch"].to_list()) == ["geometric"] * 4 + ["transformer"] * 4
+
+
+# --------------------------------------------------------------------------- fan-out on Ray
+
+RAY_ARMS = ["design: all fixes", "architecture: geometric, augment on, identity atom"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    """`ray start --head` on this machine, 2 CPUs, no dashboard, a random auth token; stopped afterwards."""
+    if shutil.which("ray") is None:
+        pytest.skip("Ray is not installed (pip install 'ray>=2.9'; the dev extras include it)")
+    port = _free_port()
+    env = dict(os.environ, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16), RAY_USAGE_STATS_ENABLED="0")
+    start = ["ray", "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=2"]
+    start += ["--include-dashboard=false", "--disable-usage-stats"]
+    res = subprocess.run(start, capture_output=True, text=True, env=env, timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    try:
+        yield f"127.0.0.1:{port}", env
+    finally:
+        subprocess.run(["ray", "stop", "--force"], capture_output=True, env=env, timeout=120)
+
+
+def test_arms_on_a_ray_cluster_equal_the_local_pool_bit_for_bit(quick_design, ray_cluster, tmp_path):
+    address, env = ray_cluster
+    res = cli("--budget", "quick", "--seeds", "1", "--only", *RAY_ARMS, "--executor", "ray", "--address", address,
+              "--out", str(tmp_path), env=env)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "runs to do, Ray at" in res.stderr and res.stderr.count("[ablation] done:") == len(RAY_ARMS)
+    for name in RAY_ARMS:
+        arm = ablation.arm_by_name(name)
+        assert _strip(ablation.run_file(tmp_path, arm, 1)) == _strip(ablation.run_file(quick_design, arm, 1)), name
+    assert not list(tmp_path.glob("runs/*.tmp*"))  # atomic writes leave no partial file
+    again = cli("--budget", "quick", "--seeds", "1", "--only", *RAY_ARMS, "--executor", "ray", "--address", address,
+                "--out", str(tmp_path), env=env)  # fmt: skip
+    assert again.returncode == 0 and "0 runs to do" in again.stderr  # resumes without starting Ray
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--address", "127.0.0.1:1"], "--address and --gpus-per-run go with --executor ray"),
+        (["--executor", "spark"], "--executor"),
+        (["--executor", "ray", "--gpus-per-run", "-1"], "--gpus-per-run"),
+    ],
+)
+def test_bad_executor_settings_get_one_line(args, message, tmp_path):
+    res = cli("--budget", "quick", "--seeds", "0", "--only", RAY_ARMS[0], *args, "--out", str(tmp_path))
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
