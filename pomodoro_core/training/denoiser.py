@@ -1,7 +1,7 @@
 """The multiscale denoiser: a backbone wrapped in per-level EDM preconditioning.
 
     D = MultiscalePrecond(backbone)      preconditioner.py: c_skip, c_out, c_in, c_noise per level
-    backbone, arch='transformer'         transformer.py: global attention on raw coordinates (not equivariant)
+    backbone, arch='transformer'         transformer.py: attention on raw coordinates, local at the atom level (not equivariant)
               arch='geometric'           geometric.py: k-nearest-neighbour attention, scalar and vector
                                          states, F(R x + t) = R F(x) (shaped like the reviewed trunk)
 
@@ -37,6 +37,7 @@ class ModelConfig:
     identity: str = "none"
     arch: str = "transformer"
     neighbours: int = 16  # k of the geometric backbone's nearest-neighbour attention
+    atom_window: int = 256  # keys each block of atoms sees in the transformer's atom track (all atoms up to this many)
 
     def __post_init__(self):
         for name, allowed in (
@@ -51,6 +52,8 @@ class ModelConfig:
             raise ParameterError(f"width ({self.width}) must be a positive multiple of heads ({self.heads})")
         if self.blocks < 0:
             raise ParameterError(f"blocks must be >= 0 (got {self.blocks})")
+        if self.atom_window < 4 or self.atom_window % 4:
+            raise ParameterError(f"atom_window must be a multiple of 4, >= 4 (got {self.atom_window})")
         if self.neighbours < 1:
             raise ParameterError(f"neighbours must be >= 1 (got {self.neighbours})")
 
@@ -64,7 +67,7 @@ def build_denoiser(config: ModelConfig, ctx: Context, sigma_data: float) -> Mult
     if config.arch == "geometric":
         backbone = MultiscaleGeometric(ctx, sigma_data, *size, neighbours=config.neighbours)
     else:
-        backbone = MultiscaleTransformer(ctx, *size)
+        backbone = MultiscaleTransformer(ctx, *size, atom_window=config.atom_window)
     return MultiscalePrecond(backbone, sigma_data, config.precond_sigma, config.noise_conditioning)
 
 

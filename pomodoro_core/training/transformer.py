@@ -3,7 +3,10 @@
     F_l(c_in x_l, c_noise_l; features)   for l in atoms, residue centroids, chain centroids
 
 Each track attends within its level; information passes up by segment means and
-down by broadcast.  The network reads raw coordinates, so random augmentation
+down by broadcast.  The atom track attends locally, as AF3's atom transformer does: atoms
+in blocks of window/4 (in sequence order) see the `window` atoms around their block, so
+its cost grows linearly with atoms; a structure of at most `window` atoms sees all its
+atoms (full attention, the same computation as a global track).  The network reads raw coordinates, so random augmentation
 matters, as in pomodoro and AF3.  It knows nothing of sigma beyond c_noise: the EDM
 preconditioning lives in `preconditioner.MultiscalePrecond`, which wraps it.
 
@@ -22,12 +25,33 @@ from .context import Context
 from .inputs import InputEmbedding
 
 
-class Track(nn.Module):
-    """Pre-norm self-attention (scaled_dot_product_attention; no mask when nothing is padded) + MLP."""
+def local_attention(q, k, v, mask: torch.Tensor | None, window: int) -> torch.Tensor:
+    """Blocks of window/4 queries attend to the `window` keys centred on their block (B, H, N, D each).
 
-    def __init__(self, width: int, heads: int):
+    Keys outside the structure or masked (padding) are left out with a large negative score, so that a
+    block of padding only (whose output is discarded) stays finite."""
+    B, H, N, D = q.shape
+    Q = window // 4
+    nb = -(-N // Q)
+    halo = (window - Q) // 2
+    right = nb * Q - N + (window - Q - halo)
+    qb = F.pad(q, (0, 0, 0, nb * Q - N)).view(B, H * nb, Q, D)
+    kb, vb = (F.pad(t, (0, 0, halo, right)).unfold(2, window, Q).transpose(-1, -2).reshape(B, H * nb, window, D) for t in (k, v))
+    valid = torch.ones(B, N, dtype=torch.bool, device=q.device) if mask is None else mask.expand(B, N)
+    valid = F.pad(valid, (halo, right)).unfold(1, window, Q)  # (B, nb, window)
+    bias = torch.zeros(valid.shape, dtype=q.dtype, device=q.device).masked_fill_(~valid, torch.finfo(q.dtype).min / 2)
+    bias = bias[:, None, :, None, :].expand(B, H, nb, 1, window).reshape(B, H * nb, 1, window)
+    y = F.scaled_dot_product_attention(qb, kb, vb, attn_mask=bias)
+    return y.view(B, H, nb * Q, D)[:, :, :N]
+
+
+class Track(nn.Module):
+    """Pre-norm self-attention (scaled_dot_product_attention; no mask when nothing is padded) + MLP.
+    With `window`, attention is local (`local_attention`) once the level holds more than `window` units."""
+
+    def __init__(self, width: int, heads: int, window: int | None = None):
         super().__init__()
-        self.heads = heads
+        self.heads, self.window = heads, window
         self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
         self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
         self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.SiLU(), nn.Linear(2 * width, width))
@@ -35,8 +59,11 @@ class Track(nn.Module):
     def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         B, N, W = h.shape
         q, k, v = self.qkv(self.norm1(h)).view(B, N, 3, self.heads, W // self.heads).permute(2, 0, 3, 1, 4)
-        attn_mask = None if bool(mask.all()) else mask.expand(B, N)[:, None, None, :]
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        unpadded = bool(mask.all())
+        if self.window is not None and N > self.window:
+            y = local_attention(q, k, v, None if unpadded else mask, self.window)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=None if unpadded else mask.expand(B, N)[:, None, None, :])
         h = h + self.proj(y.transpose(1, 2).reshape(B, N, W))
         return h + self.mlp(self.norm2(h))
 
@@ -44,9 +71,9 @@ class Track(nn.Module):
 class Block(nn.Module):
     """Up (atoms -> residues -> chains), attend at each level, down (chains -> residues -> atoms)."""
 
-    def __init__(self, width: int, heads: int):
+    def __init__(self, width: int, heads: int, atom_window: int | None = None):
         super().__init__()
-        self.tracks = nn.ModuleDict({lvl: Track(width, heads) for lvl in LEVELS})
+        self.tracks = nn.ModuleDict({lvl: Track(width, heads, atom_window if lvl == "atom" else None) for lvl in LEVELS})
         self.up = nn.ModuleDict({lvl: nn.Linear(width, width) for lvl in ("residue", "chain")})
         self.down = nn.ModuleDict({lvl: nn.Linear(width, width) for lvl in ("atom", "residue")})
 
@@ -63,10 +90,18 @@ class Block(nn.Module):
 class MultiscaleTransformer(nn.Module):
     """F_l(x_in_l, c_noise_l) for every level: embed, blocks of attention within levels, a zero-initialised head."""
 
-    def __init__(self, ctx: Context, width: int = 64, heads: int = 4, blocks: int = 2, identity: str = "none"):
+    def __init__(
+        self,
+        ctx: Context,
+        width: int = 64,
+        heads: int = 4,
+        blocks: int = 2,
+        identity: str = "none",
+        atom_window: int | None = 256,
+    ):
         super().__init__()
         self.inputs = InputEmbedding(ctx, width, identity, coord_dims=3)
-        self.blocks = nn.ModuleList(Block(width, heads) for _ in range(blocks))
+        self.blocks = nn.ModuleList(Block(width, heads, atom_window) for _ in range(blocks))
         self.out = nn.ModuleDict({lvl: nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 3)) for lvl in LEVELS})
         for head in self.out.values():  # F = 0 at initialisation (EDM / AF3 practice)
             nn.init.zeros_(head[1].weight)
