@@ -41,7 +41,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--structure", default="4E43")
     a = p.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # one thread per process (issue 11): 2 collapse under load
     st = load_structure(find_structure(a.structure))
     v0 = get_preset("pomodoro-v0.9.0")
     w, sd = v0.weights, v0.sigma_data
@@ -95,7 +95,7 @@ def main() -> None:
         ("04 sampling the moments (1000 draws, new structure)", lambda: sample_component_grams(h, 1000)),
         ("00 audit of all claims", lambda: claims.audit(claims.Assumptions(st))),
     ]
-    print(f"# structure {st.summary()}; torch {torch.__version__}, 2 threads, {a.repeats} repeats")
+    print(f"# structure {st.summary()}; torch {torch.__version__}, 1 thread, {a.repeats} repeats")
     out = []
     for name, fn in rows:
         med, mn = timed(fn, a.repeats)

@@ -46,7 +46,7 @@ def one(n_atoms: int, form: str, repeats: int) -> dict:
     from pomodoro_core.core.hierarchy import Hierarchy
     from pomodoro_core.core.noise import NoiseWeights, multiscale_noise
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # one thread per process (issue 11): 2 collapse under load
     atom_res, res_chain = build(n_atoms)
     R, C = int(res_chain.size), int(res_chain.max()) + 1
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -111,7 +111,7 @@ def main() -> None:
 
     import torch
 
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, 2 threads, {a.repeats} repeats")
+    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread, {a.repeats} repeats")
     print(f"{'atoms':>8} {'residues':>8} {'form':>6} {'median ms':>10} {'min ms':>8} {'peak MB':>9} {'dense/index':>12}")
     rows = []
     for n in a.sizes:

@@ -1,0 +1,183 @@
+"""Speed against the targets of issue 11 and the physical floor, every ratio from this one run.
+
+    python benchmarks/bench_speed.py [--quick]
+
+1. sgemm peak on one core (a 1024^3 float32 matmul): the floor every figure is set against.
+2. The training step at the default size (5PTI crop, 157 atoms, batch 8, 1 thread): ms per step, the
+   FLOPs of one step (torch's FlopCounterMode), the floor FLOPs / peak, target 25 ms.
+3. Cost against structure size, batch 8: 157, 994 (4E43), 4093 (3PWP) and 8186 atoms (3PWP doubled,
+   the size of 3KPR), the exponent from the smallest to the largest, target < 1 s at 8186 atoms.
+4. The Monte Carlo moments, 1000 draws: 994 atoms (target 0.3 s), 8186 atoms (target 3 s).
+5. Threads, loaded and quiet: training steps/s with 1 and 2 intra-op threads, alone and beside one
+   busy process (what any other job does to a 2-core machine), each in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_large import doubled_3pwp  # noqa: E402
+
+from pomodoro_core.core.hierarchy import Hierarchy  # noqa: E402
+from pomodoro_core.core.noise import sample_component_grams  # noqa: E402
+from pomodoro_core.core.structure import find_structure, load_structure  # noqa: E402
+from pomodoro_core.experiments import ablation  # noqa: E402
+from pomodoro_core.training.losses import total  # noqa: E402
+from pomodoro_core.training.trainer import TrainConfig, default_budget, pin_threads, train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sgemm_peak(n: int = 1024, repeats: int = 10) -> float:
+    """GFLOP/s of the best of `repeats` n x n x n float32 matmuls."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def step_time(structure, config: TrainConfig, steps: int, repeats: int = 3) -> float:
+    """Seconds per training step: the best of `repeats` runs of `steps` steps (model building excluded)."""
+    train(structure, config.with_(steps=2, warmup=1), "cpu")
+    best = float("inf")
+    for _ in range(repeats):
+        short = train(structure, config.with_(steps=1, warmup=1), "cpu").seconds  # the fixed cost of a run
+        run = train(structure, config.with_(steps=steps + 1, warmup=1), "cpu").seconds
+        best = min(best, (run - short) / steps)
+    return best
+
+
+def step_flops(structure, config: TrainConfig) -> int:
+    """FLOPs of one training step (forward and backward), counted by torch."""
+    from pomodoro_core.training.trainer import build_model, centred_coords
+
+    model, ctx = build_model(structure, config, "cpu")
+    g = torch.Generator().manual_seed(0)
+    B = config.batch_size
+    x0 = centred_coords(structure, "cpu").expand(B, -1, -1)
+    with FlopCounterMode(display=False) as counter:
+        terms = config.loss(model, x0, config.training_sigma.sample(B, generator=g), ctx.for_batch(B), g)
+        total(terms).backward()
+    return counter.get_total_flops()
+
+
+def scaling(structures: list, config: TrainConfig, quick: bool) -> list[tuple[int, float]]:
+    rows = []
+    for s in structures:
+        steps = 10 if s.n_atoms < 1000 else (1 if quick else 2)
+        rows.append((s.n_atoms, step_time(s, config, steps, repeats=1 if s.n_atoms > 1000 else 2)))
+    return rows
+
+
+def moments_time(structure, draws: int = 1000, repeats: int = 3) -> float:
+    h = Hierarchy.from_structure(structure)
+    return min(_timed(lambda: sample_component_grams(h, draws, 0)) for _ in range(repeats))
+
+
+THREADS_CHILD = """
+import sys, time
+from pomodoro_core.experiments import ablation
+from pomodoro_core.training.trainer import default_budget, train
+cfg = ablation.one_factor_configs(**default_budget("cpu"))[ablation.REVIEWED_NAME][0]
+s = ablation.crop(ablation.NOTEBOOK_CROPS[0])
+train(s, cfg.with_(steps=3), "cpu")
+r = train(s, cfg.with_(steps=int(sys.argv[1])), "cpu")
+print(r.metrics.height / r.seconds)
+"""
+
+
+def threads_table(steps: int) -> dict[tuple[str, int], float]:
+    """Training steps/s for (quiet | loaded) x (1 | 2 threads), each a fresh process."""
+    out = {}
+    for load in ("quiet", "loaded"):
+        busy = None
+        if load == "loaded":  # one process spinning on a core, as any other job would
+            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            for threads in (1, 2):
+                env = dict(os.environ, POMODORO_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+                res = subprocess.run(
+                    [sys.executable, "-c", THREADS_CHILD, str(steps)], capture_output=True, text=True, env=env, cwd=ROOT
+                )
+                out[(load, threads)] = float(res.stdout.strip().splitlines()[-1])
+        finally:
+            if busy:
+                busy.kill()
+    return out
+
+
+def ratio_line(label: str, value: float, unit: str, target: float, floor: float | None = None) -> str:
+    line = f"  {label}: {value:.3g} {unit} | target {target:g} {unit} ({value / target:.2f}x the target)"
+    if floor is not None:
+        line += f" | floor {floor:.3g} {unit} ({value / floor:.2f}x the floor)"
+    return line + ("  MET" if value <= target else "  NOT MET")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
+    args = ap.parse_args()
+    threads = pin_threads()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, threads {threads}")
+    peak = sgemm_peak()
+    print(f"sgemm peak, 1 thread: {peak:.1f} GFLOP/s")
+
+    base = ablation.one_factor_configs(**default_budget("cpu"))[ablation.REVIEWED_NAME][0]
+    crop = ablation.crop(ablation.NOTEBOOK_CROPS[0])
+    t = step_time(crop, base, 20 if args.quick else 100)
+    flops = step_flops(crop, base)
+    print(f"\ntraining step, default size ({crop.summary()}, batch {base.batch_size}, {base.model.width} wide):")
+    print(f"  {flops / 1e9:.2f} GFLOP per step, {flops / t / 1e9:.1f} GFLOP/s achieved ({flops / t / 1e9 / peak:.0%} of peak)")
+    print(ratio_line("ms per step", 1000 * t, "ms", 25.0, 1000 * flops / peak / 1e9))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        big = load_structure(doubled_3pwp(Path(tmp) / "3pwp_doubled.pdb"))
+    sizes = [crop, load_structure(find_structure("4E43")), load_structure(find_structure("3PWP")), big]
+    config = TrainConfig(batch_size=base.batch_size)
+    rows = scaling(sizes, config, args.quick)
+    (n0, t0), (n1, t1) = rows[0], rows[-1]
+    print(f"\ntraining step against structure size (batch {config.batch_size}, atom window {config.model.atom_window}):")
+    for n, tn in rows:
+        print(f"  {n:>6} atoms: {1000 * tn:8.0f} ms per step, {1000 * tn / n:.3f} ms per atom")
+    print(f"  exponent {n0} -> {n1} atoms: {math.log(t1 / t0) / math.log(n1 / n0):.2f} (1 = linear; 2 = all-pairs attention)")
+    print(ratio_line(f"step at {n1} atoms", t1, "s", 1.0))
+    narrow = step_time(big, config.with_(model=replace(config.model, atom_window=128)), 1, repeats=1)
+    print(f"  with atom_window 128 (AF3's 32 queries / 128 keys; crops above 128 atoms then attend locally too): "
+          f"{narrow:.2f} s per step at {n1} atoms")  # fmt: skip
+
+    small = load_structure(find_structure("4E43"))
+    m_small, m_big = moments_time(small), moments_time(big)
+    print("\nMonte Carlo moments, 1000 draws, 1 thread:")
+    print(ratio_line(f"{small.n_atoms} atoms", m_small, "s", 0.3))
+    print(ratio_line(f"{big.n_atoms} atoms", m_big, "s", 3.0))
+
+    table = threads_table(20 if args.quick else 60)
+    print("\ntraining steps/s by threads, each a fresh process (loaded: one other process spinning on a core):")
+    for load in ("quiet", "loaded"):
+        one, two = table[(load, 1)], table[(load, 2)]
+        print(f"  {load:>6}: 1 thread {one:6.1f}/s, 2 threads {two:6.1f}/s; 2 threads give {two / one:.2f}x the rate")
+    print(f"  loaded / quiet: 1 thread {table[('loaded', 1)] / table[('quiet', 1)]:.2f}x, "
+          f"2 threads {table[('loaded', 2)] / table[('quiet', 2)]:.2f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
