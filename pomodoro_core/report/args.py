@@ -24,6 +24,7 @@ from ..core.errors import ParameterError
 from ..core.params import FLAGS, Flag, parser_for
 from ..core.preset_file import flag_defaults, load_preset_file
 from ..core.presets import Preset, preset_names
+from ..training.trainer import pin_threads
 from .ui import fail, say
 
 __all__ = ["FLAGS", "Flag", "notebook_args", "parse_args"]
@@ -35,7 +36,9 @@ def notebook_args(description: str, *names: str, **own: object) -> argparse.Name
     A keyword argument changes a listed flag: a plain value is its default (`samples=4000`),
     a dict changes its fields (`samples=dict(default=4000, low=200, high=20000)`), and a
     `Flag` replaces it or adds one of the notebook's own (`no_gate=Flag(switch=True, ...)`).
+    The notebook's process (script or kernel) runs torch with one intra-op thread (`pin_threads`).
     """
+    pin_threads()
     flags = {name: FLAGS[name] for name in names}
     for key, value in own.items():
         name = key.replace("_", "-")
