@@ -29,14 +29,19 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_large import doubled_3pwp  # noqa: E402
+from bench_large import doubled_3pwp, moments  # noqa: E402
 
-from pomodoro_core.core.hierarchy import Hierarchy  # noqa: E402
-from pomodoro_core.core.noise import sample_component_grams  # noqa: E402
 from pomodoro_core.core.structure import find_structure, load_structure  # noqa: E402
 from pomodoro_core.experiments import ablation  # noqa: E402
 from pomodoro_core.training.losses import total  # noqa: E402
-from pomodoro_core.training.trainer import TrainConfig, default_budget, pin_threads, train  # noqa: E402
+from pomodoro_core.training.trainer import (  # noqa: E402
+    TrainConfig,
+    build_model,
+    centred_coords,
+    default_budget,
+    pin_threads,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,8 +73,6 @@ def step_time(structure, config: TrainConfig, steps: int, repeats: int = 3) -> f
 
 def step_flops(structure, config: TrainConfig) -> int:
     """FLOPs of one training step (forward and backward), counted by torch."""
-    from pomodoro_core.training.trainer import build_model, centred_coords
-
     model, ctx = build_model(structure, config, "cpu")
     g = torch.Generator().manual_seed(0)
     B = config.batch_size
@@ -86,11 +89,6 @@ def scaling(structures: list, config: TrainConfig, quick: bool) -> list[tuple[in
         steps = 10 if s.n_atoms < 1000 else (1 if quick else 2)
         rows.append((s.n_atoms, step_time(s, config, steps, repeats=1 if s.n_atoms > 1000 else 2)))
     return rows
-
-
-def moments_time(structure, draws: int = 1000, repeats: int = 3) -> float:
-    h = Hierarchy.from_structure(structure)
-    return min(_timed(lambda: sample_component_grams(h, draws, 0)) for _ in range(repeats))
 
 
 THREADS_CHILD = """
@@ -165,7 +163,7 @@ def main() -> None:
           f"{narrow:.2f} s per step at {n1} atoms")  # fmt: skip
 
     small = load_structure(find_structure("4E43"))
-    m_small, m_big = moments_time(small), moments_time(big)
+    m_small, m_big = moments(small), moments(big)  # bench_large: best of 3, 1000 draws
     print("\nMonte Carlo moments, 1000 draws, 1 thread:")
     print(ratio_line(f"{small.n_atoms} atoms", m_small, "s", 0.3))
     print(ratio_line(f"{big.n_atoms} atoms", m_big, "s", 3.0))

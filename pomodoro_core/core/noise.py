@@ -291,13 +291,12 @@ def sample_component_grams(
         raise ParameterError(f"n_samples must be a whole number >= 1 (got {n_samples!r})")
     dev = hierarchy.device
     ar, rc, n_r, R_c = (torch.as_tensor(a, device=dev) for a in _sizes(hierarchy))
-    g = torch.Generator(device=dev).manual_seed(seed)
+    kw = dict(generator=torch.Generator(device=dev).manual_seed(seed), dtype=torch.float64, device=dev)
     chunk = max(1, ATOM_DRAWS_PER_CHUNK // ar.numel())
     grams: dict[str, torch.Tensor] = {}
     firsts: dict[str, torch.Tensor] = {}
     for done in range(0, n_samples, chunk):
         L = 3 * min(chunk, n_samples - done)
-        kw = dict(generator=g, dtype=torch.float64, device=dev)
         e_c, e_r, e_a = (torch.randn(u, L, **kw) for u in (R_c.numel(), n_r.numel(), ar.numel()))
         for key, parts in component_parts(ar, rc, n_r, R_c, e_c, e_r, e_a).items():
             units = next(p.units for p in parts if p is not None)

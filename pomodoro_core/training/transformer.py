@@ -3,12 +3,12 @@
     F_l(c_in x_l, c_noise_l; features)   for l in atoms, residue centroids, chain centroids
 
 Each track attends within its level; information passes up by segment means and
-down by broadcast.  The atom track attends locally, as AF3's atom transformer does: atoms
-in blocks of window/4 (in sequence order) see the `window` atoms around their block, so
-its cost grows linearly with atoms; a structure of at most `window` atoms sees all its
-atoms (full attention, the same computation as a global track).  The network reads raw coordinates, so random augmentation
-matters, as in pomodoro and AF3.  It knows nothing of sigma beyond c_noise: the EDM
-preconditioning lives in `preconditioner.MultiscalePrecond`, which wraps it.
+down by broadcast.  The atom track attends locally, as AF3's atom transformer does:
+atoms in blocks of window/4 (in sequence order) see the `window` atoms around their
+block, so its cost grows linearly with atoms; a structure of at most `window` atoms
+sees all its atoms (full attention, the same computation as a global track).  The
+network reads raw coordinates, so random augmentation matters, as in pomodoro and AF3.
+It knows nothing of sigma beyond c_noise: the EDM preconditioning lives in `preconditioner.MultiscalePrecond`, which wraps it.
 
 Inputs (features, noise level, identity switch): `inputs.InputEmbedding`, shared with
 the geometric backbone.
@@ -97,7 +97,7 @@ class MultiscaleTransformer(nn.Module):
         heads: int = 4,
         blocks: int = 2,
         identity: str = "none",
-        atom_window: int | None = 256,
+        atom_window: int | None = None,  # None: full attention (`ModelConfig.atom_window` sets the model's)
     ):
         super().__init__()
         self.inputs = InputEmbedding(ctx, width, identity, coord_dims=3)
