@@ -63,7 +63,13 @@ def _(args, mo, presets, structures, ui):
     atom_set_ui = mo.ui.dropdown(structures.ATOM_SETS, value=args.atom_set, label="atom set")
     sigma_ui = mo.ui.number(step=0.5, value=args.sigma, label="σ (Å)")
     samples_ui = mo.ui.slider(
-        0, 20000, step=200, value=args.samples or 0, label="Monte Carlo samples (0: scaled to the structure)"
+        0,
+        20000,
+        step=200,
+        value=args.samples or 0,
+        label="Monte Carlo samples (0: scaled to the structure)",
+        show_value=True,
+        debounce=True,
     )
     return atom_set_ui, preset_ui, samples_ui, sigma_ui, structure_ui
 
@@ -82,6 +88,7 @@ def _(
     samples_ui,
     sigma_ui,
     structure_ui,
+    ui,
     w_a_ui,
     w_c_ui,
     w_r_ui,
@@ -91,9 +98,21 @@ def _(
             mo.hstack([preset_ui, structure_ui, atom_set_ui], justify="start"),
             mo.hstack([w_c_ui, w_r_ui, w_a_ui], justify="start"),
             mo.hstack([sigma_ui, samples_ui], justify="start"),
-            mo.md("_Changing the preset resets the weights to the preset's._"),
+            mo.md("_Changing the preset resets the weights to the preset's._" if ui.live() else ""),
         ]
     )
+    return
+
+
+@app.cell
+def _(decomposition, structure, table, ui, weights):
+    verdict = decomposition.pitfall1_verdict(table, weights, structure)
+    _r = {row["readout"]: row for row in table.iter_rows(named=True)}
+    ui.key_figure("residue vs chain σ / σ", _r["residue_vs_chain"]["over_sigma"])
+    ui.key_figure("same, isotropic noise", _r["residue_vs_chain"]["isotropic_over_sigma"])
+    ui.key_figure("atom vs residue σ / σ", _r["atom_vs_residue"]["over_sigma"])
+    ui.key_figure("max |MC − closed form| / closed form", float(table["mc_rel_error"].abs().max()))
+    ui.verdict("Verdict on pitfall 1", verdict)
     return
 
 
@@ -177,19 +196,6 @@ def _(args, charts, decomposition, mo, sigma, structure, weights):
             mo.ui.altair_chart(charts.structure_scatter(_frame)),
         ]
     )
-    return
-
-
-@app.cell
-def _(decomposition, mo, structure, table, ui, weights):
-    verdict = decomposition.pitfall1_verdict(table, weights, structure)
-    ui.say("\n== verdict on pitfall 1 ==\n" + verdict)
-    _r = {row["readout"]: row for row in table.iter_rows(named=True)}
-    ui.key_figure("residue vs chain σ / σ", _r["residue_vs_chain"]["over_sigma"])
-    ui.key_figure("same, isotropic noise", _r["residue_vs_chain"]["isotropic_over_sigma"])
-    ui.key_figure("atom vs residue σ / σ", _r["atom_vs_residue"]["over_sigma"])
-    ui.key_figure("max |MC − closed form| / closed form", float(table["mc_rel_error"].abs().max()))
-    mo.callout(mo.md("## Verdict on pitfall 1\n" + verdict), kind="info")
     return
 
 

@@ -67,8 +67,8 @@ def _(Flag, notebook_args):
 
 @app.cell
 def _(args, gradient, mo, presets, ui):
-    p_mean_ui = ui.slider("p-mean", args.p_mean, step=0.02, label="P_mean", debounce=True)
-    p_std_ui = ui.slider("p-std", args.p_std, step=0.05, label="P_std", debounce=True)
+    p_mean_ui = ui.slider("p-mean", args.p_mean, step=0.02, label="P_mean")
+    p_std_ui = ui.slider("p-std", args.p_std, step=0.05, label="P_std")
     sigma_data_ui = mo.ui.number(value=args.sigma_data, step=0.5, label="σ_data (Å)")
     sigma_min_ui = mo.ui.number(value=args.sigma_min, step=1e-4, label="σ_min / σ_data")
     sigma_max_ui = mo.ui.number(value=args.sigma_max, step=1.0, label="σ_max / σ_data (log-uniform)")
@@ -110,6 +110,13 @@ def _(
             quantity_ui,
         ]
     )
+    return
+
+
+@app.cell
+def _(gradient, pl, shares, structure, ui):
+    _yours = shares.filter(pl.col("series") == "yours").drop("series")
+    ui.verdict(f"Verdict on seed 003's low-σ claim ({structure.name})", gradient.verdict("your distribution", _yours))
     return
 
 
@@ -229,7 +236,7 @@ def _(
         log-SNR = 2 ln(σ_data/σ). Solid: p(log-SNR), the weight on F. The EDM loss equals λσ²‖ε̂−ε‖², so its implied
         weighting of the ε-MSE is w = p·(1 + e^(−log-SNR)). For **log-uniform** sampling with λ kept, the weight on F is
         flat between σ_min and σ_max: no bias towards low σ. The seed's "1/σ³ singularity" is p(σ)·λ in σ, the loss-value
-        density, not the gradient weight. Judge for yourself from the curves."""
+        density, not the gradient weight."""
             ),
             mo.ui.altair_chart(charts.logsnr_chart(_frame)),
         ]

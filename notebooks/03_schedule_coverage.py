@@ -56,9 +56,16 @@ def _(FLAGS, notebook_args):
 
 
 @app.cell
-def _(args, mo, presets, ui):
-    _pr = presets.get_preset(args.preset)
-    _v = lambda cli, default: default if cli is None else cli  # noqa: E731
+def _(args, mo, presets):
+    preset_ui = mo.ui.dropdown(presets.preset_names(), value=args.preset, label="preset")
+    return (preset_ui,)
+
+
+@app.cell
+def _(args, mo, preset_ui, presets, ui):
+    _pr = presets.get_preset(preset_ui.value)
+    _first = preset_ui.value == args.preset  # command-line values win while the preset is the command line's
+    _v = lambda cli, default: default if (cli is None or not _first) else cli  # noqa: E731
     sigma_max_ui = mo.ui.number(value=_v(args.sigma_max, _pr.sigma_max), step=1.0, label="σ_max")
     sigma_min_ui = mo.ui.number(value=_v(args.sigma_min, _pr.sigma_min), step=1e-4, label="σ_min")
     rho_ui = ui.slider("rho", _v(args.rho, _pr.rho), step=0.5, label="ρ")
@@ -72,11 +79,14 @@ def _(args, mo, presets, ui):
     gamma_0_ui = ui.slider("gamma-0", _v(args.gamma_0, _pr.gamma_0), step=0.05, label="γ0")
     gamma_min_ui = mo.ui.number(value=_v(args.gamma_min, _pr.gamma_min), step=0.1, label="γ_min (Å)")
     step_scale_ui = ui.slider("step-scale", _v(args.step_scale, _pr.step_scale), step=0.05, label="step_scale")
-    q_ui = ui.slider("q", args.q, step=0.00001, label="training quantile q")
+    q_ui = ui.slider("q", args.q, step=0.00001, label="training quantile q")  # not a preset's value: kept
     sigma_data = _pr.sigma_data
     mo.vstack(
         [
-            mo.md(f"Starting values from preset **{_pr.name}** (σ_data = {sigma_data:g}); `--preset` changes them."),
+            mo.hstack(
+                [preset_ui, mo.md(f"σ_data = {sigma_data:g} Å. Changing the preset resets every value below to its own.")],
+                justify="start",
+            ),
             mo.hstack([sigma_max_ui, sigma_min_ui, steps_ui, times_ui], justify="start"),
             mo.hstack([rho_ui, step_scale_ui], justify="start"),
             mo.hstack([p_mean_ui, p_std_ui, q_ui], justify="start"),
@@ -137,6 +147,12 @@ def _(
     levels = ui.guarded(schedule.levels_frame, settings, train, q_ui.value)
     cov = schedule.coverage(settings, train, q_ui.value)
     return cov, levels, settings, train
+
+
+@app.cell
+def _(cov, levels, q_ui, schedule, settings, ui):
+    ui.verdict("Verdict on pitfall 8", schedule.verdict(cov, levels, settings, q_ui.value))
+    return
 
 
 @app.cell

@@ -92,6 +92,21 @@ def _(
 
 
 @app.cell
+def _(precond, sigma_data, structure, ui, weights, worst):
+    _text = precond.verdict(structure, weights, sigma_data, worst)
+    _levels = precond.defined_levels(structure)
+    _f, _sd = precond.level_noise_factor(structure, weights), precond.level_sigma_data(structure)
+    for _lvl in _levels[1:]:
+        ui.key_figure(f"{_lvl} σ_l / σ", _f[_lvl])
+    ui.key_figure("measured σ_data atom level (Å)", _sd["atom"])
+    if "residue" in _levels:
+        _w = worst.filter((worst["level"] == "residue") & (worst["choice"] == list(precond.CHOICES)[0]))
+        ui.key_figure("residue Var[c_in x] min, as reviewed", _w["min Var[c_in x]"][0])
+    ui.verdict("Verdict on pitfalls 2 and 6", _text)
+    return
+
+
+@app.cell
 def _(
     atom_set_ui,
     noise,
@@ -175,22 +190,6 @@ def _(curves, mc, mo, precond, ui):
         ]
     )
     return (worst,)
-
-
-@app.cell
-def _(mo, precond, sigma_data, structure, ui, weights, worst):
-    _text = precond.verdict(structure, weights, sigma_data, worst)
-    _levels = precond.defined_levels(structure)
-    _f, _sd = precond.level_noise_factor(structure, weights), precond.level_sigma_data(structure)
-    ui.say("\n" + _text)
-    for _lvl in _levels[1:]:
-        ui.key_figure(f"{_lvl} σ_l / σ", _f[_lvl])
-    ui.key_figure("measured σ_data atom level (Å)", _sd["atom"])
-    if "residue" in _levels:
-        _w = worst.filter((worst["level"] == "residue") & (worst["choice"] == list(precond.CHOICES)[0]))
-        ui.key_figure("residue Var[c_in x] min, as reviewed", _w["min Var[c_in x]"][0])
-    mo.callout(mo.md(_text), kind="info")
-    return
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ def _():
     import marimo as mo
 
     from pomodoro_core.experiments import ablation, evaluation, sanity
-    from pomodoro_core.report import charts, ui
+    from pomodoro_core.report import charts, ui, viewer
     from pomodoro_core.training import denoiser, inputs, metrics, sampler, trainer
     from pomodoro_core.core import noise, presets, sampling
     from pomodoro_core.report.args import Flag, notebook_args
@@ -34,6 +34,7 @@ def _():
         sanity,
         trainer,
         ui,
+        viewer,
     )
 
 
@@ -126,6 +127,7 @@ def _(ablation, args, denoiser, inputs, mo, sampling, trainer):
 
 @app.cell
 def _(ablation, args, budget, form, noise, ui):
+    ui.wait_for_submit(form, "Train and sample")
     _v = form.value or {
         "w_c": args.w_c,
         "w_r": args.w_r,
@@ -163,6 +165,55 @@ def _(ablation, args, budget, form, noise, ui):
     structure = ui.guarded(ablation.crop, _v["structure"])
     ui.say(structure.describe())
     return fixes, run_budget, sampler_config, structure, train_config
+
+
+@app.cell
+def _(
+    args,
+    evaluation,
+    fixes,
+    gate,
+    report,
+    result,
+    sampler_config,
+    structure,
+    train_config,
+    ui,
+):
+    _o = evaluation.run_outcome(result, structure, sampler_config, args.samples, args.seed)
+    _rmsd, _sd = float(report["rmsd"].mean()), float(report["rmsd"].std() or 0.0)
+    _w = train_config.weights
+    _vs = (
+        f" The design's base reaches {gate['rmsd']:.2f} Å on the same crop, budget, seed and sampler "
+        f"(differences: {'; '.join(gate['differences']) or 'none'})."
+        if gate
+        else ""
+    )
+    _id = (
+        "This run has **no residue identity** (as reviewed): every residue looks alike to the network, which therefore "
+        "cannot tell where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
+        "and the own-slot share: if the samples are compact but residues sit in random slots, that is the cause. "
+        if train_config.model.identity == "none"
+        else ""
+    )
+    _text = f"""- Setting: weights {_w.w_c:g}/{_w.w_r:g}/{_w.w_a:g}, P_mean {train_config.P_mean:g}, P_std {train_config.P_std:g},
+      σ_max {sampler_config.sigma_max:g} × σ_data, fixes on: {", ".join(map(str, fixes)) or "none"}, identity
+      {train_config.model.identity}, backbone {train_config.model.arch}; status: {result.status}.
+    - Final RMSD to the training structure **{_rmsd:.2f} ± {_sd:.2f} Å** (mean ± sd over {report.height} samples);
+      order-free CA RMSD **{_o["order_free_rmsd"]:.2f} Å**; **{_o["own_slot"]:.0%}** of residues end in their own
+      sequence slot.{_vs}
+    - Late phase (steps at σ̂ ≤ σ_data = {sampler_config.sigma_data:g} Å): residues travel **{_o["late_travel"]:.2f} Å**
+      relative to their chain, **{_o["late_travel_ratio"]:.2f}×** what a perfect denoiser travels from the same noise with the
+      same sampler ({_o["late_travel_perfect"]:.2f} Å). Below 1: residues move less than they must to reach the structure.
+    - {_id}Mean Rg {_o["rg_ratio"]:.2f}× the target's; {_o["bond_violations"]:.0%} of bonds off by > 0.2 Å,
+      {_o["ca_ca_violations"]:.0%} of CA–CA distances outside 3.8 ± 0.25 Å."""
+    ui.key_figure(f"final RMSD (Å), {structure.name}", _rmsd)
+    ui.key_figure("late residue travel / perfect denoiser's", _o["late_travel_ratio"])
+    ui.key_figure("own-slot share of residues", _o["own_slot"])
+    if gate:
+        ui.key_figure("sanity gate: the design's base RMSD (Å)", gate["rmsd"])
+    ui.verdict("What this run says", _text)
+    return
 
 
 @app.cell
@@ -243,6 +294,20 @@ def _(charts, metrics, mo, step_ui, structure, traj):
 
 
 @app.cell
+def _(mo, structure, traj, viewer):
+    mo.vstack(
+        [
+            mo.md(
+                "## The trajectory in 3-D (sample 0, every step superposed on the target, grey)\n"
+                "The slider below the view moves through the steps, also in a static report."
+            ),
+            viewer.trajectory_view(traj.x[:, 0], structure, [f"step {_t}: σ = {_s:.3g} Å" for _t, _s in enumerate(traj.sigmas)]),
+        ]
+    )
+    return
+
+
+@app.cell
 def _(charts, metrics, mo, structure, traj):
     mo.vstack(
         [
@@ -304,58 +369,6 @@ def _(
         _view = mo.callout(mo.md(_text), kind="success" if gate["met"] else "danger")
     _view
     return (gate,)
-
-
-@app.cell
-def _(
-    args,
-    evaluation,
-    fixes,
-    gate,
-    mo,
-    report,
-    result,
-    sampler_config,
-    structure,
-    train_config,
-    ui,
-):
-    _o = evaluation.run_outcome(result, structure, sampler_config, args.samples, args.seed)
-    _rmsd, _sd = float(report["rmsd"].mean()), float(report["rmsd"].std() or 0.0)
-    _w = train_config.weights
-    _vs = (
-        f" The design's base reaches {gate['rmsd']:.2f} Å on the same crop, budget, seed and sampler "
-        f"(differences: {'; '.join(gate['differences']) or 'none'})."
-        if gate
-        else ""
-    )
-    _id = (
-        "This run has **no residue identity** (as reviewed): every residue looks alike to the network, which therefore "
-        "cannot tell where a given residue belongs and leaves residues where the noise put them. Read the order-free RMSD "
-        "and the own-slot share: if the samples are compact but residues sit in random slots, that is the cause. "
-        if train_config.model.identity == "none"
-        else ""
-    )
-    _text = f"""## What this run says
-    - Setting: weights {_w.w_c:g}/{_w.w_r:g}/{_w.w_a:g}, P_mean {train_config.P_mean:g}, P_std {train_config.P_std:g},
-      σ_max {sampler_config.sigma_max:g} × σ_data, fixes on: {", ".join(map(str, fixes)) or "none"}, identity
-      {train_config.model.identity}, backbone {train_config.model.arch}; status: {result.status}.
-    - Final RMSD to the training structure **{_rmsd:.2f} ± {_sd:.2f} Å** (mean ± sd over {report.height} samples);
-      order-free CA RMSD **{_o["order_free_rmsd"]:.2f} Å**; **{_o["own_slot"]:.0%}** of residues end in their own
-      sequence slot.{_vs}
-    - Late phase (steps at σ̂ ≤ σ_data = {sampler_config.sigma_data:g} Å): residues travel **{_o["late_travel"]:.2f} Å**
-      relative to their chain, **{_o["late_travel_ratio"]:.2f}×** what a perfect denoiser travels from the same noise with the
-      same sampler ({_o["late_travel_perfect"]:.2f} Å). Below 1: residues move less than they must to reach the structure.
-    - {_id}Mean Rg {_o["rg_ratio"]:.2f}× the target's; {_o["bond_violations"]:.0%} of bonds off by > 0.2 Å,
-      {_o["ca_ca_violations"]:.0%} of CA–CA distances outside 3.8 ± 0.25 Å."""
-    ui.say("\n" + _text)
-    ui.key_figure(f"final RMSD (Å), {structure.name}", _rmsd)
-    ui.key_figure("late residue travel / perfect denoiser's", _o["late_travel_ratio"])
-    ui.key_figure("own-slot share of residues", _o["own_slot"])
-    if gate:
-        ui.key_figure("sanity gate: the design's base RMSD (Å)", gate["rmsd"])
-    mo.callout(mo.md(_text), kind="info")
-    return
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ def _(ablation, args, mo, trainer):
 
 @app.cell
 def _(ablation, args, budget, form, ui):
+    ui.wait_for_submit(form, "Train both")
     _v = form.value or {
         "compare": args.compare,
         "structure": args.structure,
@@ -111,7 +112,7 @@ def _(ablation, args, budget, form, ui):
 
 @app.cell
 def _(args, configs, mo, structure, ui):
-    results = {n: ui.train_with_progress(structure, c, f"training: {n}", not args.no_cache)[0] for n, c in configs.items()}
+    results = ui.train_runs_with_progress(structure, configs, not args.no_cache)
     _notes = [f"- **{n}**: {r.status}, {r.metrics.height} steps, {r.seconds:.0f} s on {r.device}" for n, r in results.items()]
     ui.say("\n".join(n.replace("**", "") for n in _notes))
     _bad = [n for n, r in results.items() if not r.completed]
@@ -120,6 +121,41 @@ def _(args, configs, mo, structure, ui):
         + [mo.callout(mo.md(f"**{n}** stopped early: {results[n].status}"), kind="warn") for n in _bad]
     )
     return (results,)
+
+
+@app.cell
+def _(claims, lb, mo, pl, probes, results, structure, ui):
+    _claimed = {c.id: c.claimed for c in claims.CLAIMS}
+    _rows = []
+    for (_name, _model), _p in probes.group_by(["config", "model"], maintain_order=True):
+        _r = lb.level_ratios(_p)
+        _rows.append({"config": _name, "model": _model, **_r})
+    ratios = pl.DataFrame(_rows)
+    ui.print_table("atom term over residue / chain term (geometric mean over the probed σ)", ratios)
+    _rev = ratios.filter(pl.col("config") == ratios["config"][0])
+    _tr = _rev.filter(pl.col("model") == "trained").row(0, named=True)
+    _un = _rev.filter(pl.col("model") == "untrained").row(0, named=True)
+    _first = next(iter(results))
+    _counts = f"{structure.n_atoms} atoms, {structure.n_residues} residues, {structure.n_chains} chain(s)"
+
+    def _factor(value, claimed):
+        return f"×{claimed / value:.3g} smaller than" if value < claimed else f"×{value / claimed:.3g} larger than"
+
+    _title = f"Verdict on pitfall 5 ({_first}, {structure.name}: {_counts})"
+    _text = f"""- The seed claims the atom term is ×{_claimed["5b"]:g} the residue term and ×{_claimed["5c"]:g} the chain term.
+      Measured after training: ×{_tr["loss atom/residue"]:.3g} and ×{_tr["loss atom/chain"]:.3g} in loss,
+      ×{_tr["grad_norm atom/residue"]:.3g} and ×{_tr["grad_norm atom/chain"]:.3g} in gradient norm
+      (untrained: ×{_un["loss atom/residue"]:.3g} / ×{_un["loss atom/chain"]:.3g} in loss).
+    - Each term is a per-unit *mean*, so the count of units does not scale it: the ratios above are
+      {_factor(_tr["loss atom/residue"], _claimed["5b"])} and {_factor(_tr["loss atom/chain"], _claimed["5c"])} the claimed ones.
+      What sets the sizes is how much of each level is left to explain. The ground truth is superposed onto the *atom*
+      prediction, which puts the two centroids together: with one chain the chain term only asks the chain head to agree
+      with the atom head's centroid; with several, only the chains' placement relative to each other is left."""
+    ui.key_figure("pitfall 5: loss atom/residue (trained, reviewed)", _tr["loss atom/residue"])
+    ui.key_figure("pitfall 5: loss atom/chain (trained, reviewed)", _tr["loss atom/chain"])
+    ui.key_figure("pitfall 5: grad-norm atom/residue (trained, reviewed)", _tr["grad_norm atom/residue"])
+    mo.vstack([ui.verdict(_title, _text), mo.md("## The ratios, per configuration"), ui.table_view(ratios)])
+    return
 
 
 @app.cell
@@ -197,42 +233,6 @@ def _(charts, lb, mo, results, trainer):
             *_rows,
         ]
     )
-    return
-
-
-@app.cell
-def _(claims, lb, mo, pl, probes, results, structure, ui):
-    _claimed = {c.id: c.claimed for c in claims.CLAIMS}
-    _rows = []
-    for (_name, _model), _p in probes.group_by(["config", "model"], maintain_order=True):
-        _r = lb.level_ratios(_p)
-        _rows.append({"config": _name, "model": _model, **_r})
-    ratios = pl.DataFrame(_rows)
-    ui.print_table("atom term over residue / chain term (geometric mean over the probed σ)", ratios)
-    _rev = ratios.filter(pl.col("config") == ratios["config"][0])
-    _tr = _rev.filter(pl.col("model") == "trained").row(0, named=True)
-    _un = _rev.filter(pl.col("model") == "untrained").row(0, named=True)
-    _first = next(iter(results))
-    _counts = f"{structure.n_atoms} atoms, {structure.n_residues} residues, {structure.n_chains} chain(s)"
-
-    def _factor(value, claimed):
-        return f"×{claimed / value:.3g} smaller than" if value < claimed else f"×{value / claimed:.3g} larger than"
-
-    _text = f"""## Verdict on pitfall 5 ({_first}, {structure.name}: {_counts})
-    - The seed claims the atom term is ×{_claimed["5b"]:g} the residue term and ×{_claimed["5c"]:g} the chain term.
-      Measured after training: ×{_tr["loss atom/residue"]:.3g} and ×{_tr["loss atom/chain"]:.3g} in loss,
-      ×{_tr["grad_norm atom/residue"]:.3g} and ×{_tr["grad_norm atom/chain"]:.3g} in gradient norm
-      (untrained: ×{_un["loss atom/residue"]:.3g} / ×{_un["loss atom/chain"]:.3g} in loss).
-    - Each term is a per-unit *mean*, so the count of units does not scale it: the ratios above are
-      {_factor(_tr["loss atom/residue"], _claimed["5b"])} and {_factor(_tr["loss atom/chain"], _claimed["5c"])} the claimed ones.
-      What sets the sizes is how much of each level is left to explain. The ground truth is superposed onto the *atom*
-      prediction, which puts the two centroids together: with one chain the chain term only asks the chain head to agree
-      with the atom head's centroid; with several, only the chains' placement relative to each other is left."""
-    ui.say("\n" + _text)
-    ui.key_figure("pitfall 5: loss atom/residue (trained, reviewed)", _tr["loss atom/residue"])
-    ui.key_figure("pitfall 5: loss atom/chain (trained, reviewed)", _tr["loss atom/chain"])
-    ui.key_figure("pitfall 5: grad-norm atom/residue (trained, reviewed)", _tr["grad_norm atom/residue"])
-    mo.vstack([mo.md("## The ratios, per configuration"), ui.table_view(ratios), mo.callout(mo.md(_text), kind="info")])
     return
 
 

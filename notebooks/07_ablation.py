@@ -71,22 +71,18 @@ def _(errors, report, resp, results, ui):
 
 
 @app.cell
-def _(main, mo, results, ui, verdict):
+def _(main, results, ui, verdict):
     _meta = results.runs
     _text = "\n".join(f"- {line}" for line in verdict)
-    ui.say("\n## Verdicts (paired 95 % intervals, primary response ln residue gain)\n" + _text)
     for _r in main.head(8).iter_rows(named=True):
         ui.key_figure(f"training effect on ln residue gain, {_r['term']}", _r["effect"])
-    mo.callout(
-        mo.md(
-            f"""## Verdict
+    ui.verdict(
+        "Verdict (paired 95 % intervals, primary response ln residue gain)",
+        f"""{_text}
+
     {_meta.height} runs (budget **{_meta["budget"][0]}**, seeds {sorted(_meta["seed"].unique().to_list())},
     {_meta["threads"][0]} thread per process, {_meta["device"][0]}, torch {_meta["torch"][0]}).
-    An effect is *clear* when its 95 % interval excludes 0; gain ratios below 1 mean the fix denoises better.
-
-    {_text}"""
-        ),
-        kind="info",
+    An effect is *clear* when its 95 % interval excludes 0; gain ratios below 1 mean the fix denoises better.""",
     )
     return
 

@@ -15,7 +15,7 @@ def _():
     from pomodoro_core.core import presets, sampling
     from pomodoro_core.core.structure import data_dir
     from pomodoro_core.experiments import trajectory_diagnostics as td
-    from pomodoro_core.report import charts, ui
+    from pomodoro_core.report import charts, ui, viewer
     from pomodoro_core.report.args import FLAGS, Flag, notebook_args
     from pomodoro_core.training import metrics, trajectory_file
 
@@ -33,6 +33,7 @@ def _():
         td,
         trajectory_file,
         ui,
+        viewer,
     )
 
 
@@ -157,17 +158,16 @@ def _(
 
 
 @app.cell
-def _(diagnosis, mo, preset, structure, td, ui, weights):
+def _(diagnosis, preset, structure, td, ui, weights):
     _text = td.verdict(diagnosis, structure.name)
     _setting = (
         f"Perfect denoiser: preset {preset.name}'s sampler (step_scale {preset.step_scale:g}, noise_scale "
         f"{preset.noise_scale:g}), churn noise with weights {weights.w_c:g}/{weights.w_r:g}/{weights.w_a:g}, seeded."
     )
-    ui.say("\n" + _text.replace("**", "") + "\n" + _setting)
     ui.key_figure("late residue motion / perfect denoiser's", diagnosis.late_ratio)
     ui.key_figure(f"final RMSD to the reference (Å), {structure.name}", diagnosis.outcome["rmsd"])
     ui.key_figure("own-slot share of residues", diagnosis.outcome["own_slot"])
-    mo.callout(mo.md(f"## Verdict\n{_text}\n\n_{_setting}_"), kind="info")
+    ui.verdict(f"Verdict on {structure.name}'s trajectory", f"{_text}\n\n_{_setting}_")
     return
 
 
@@ -219,6 +219,20 @@ def _(charts, metrics, mo, reference, step_ui, traj):
             mo.md("## The trajectory: CA trace superposed on the reference (grey), projected on its two main axes"),
             step_ui,
             mo.ui.altair_chart(charts.projection_chart(_x, f"state {_t} (σ = {traj.sigmas[_t]:.3g} Å)")),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(mo, reference, traj, viewer):
+    mo.vstack(
+        [
+            mo.md(
+                "## The trajectory in 3-D (sample 0, every step superposed on the reference, grey)\n"
+                "The slider below the view moves through the steps, also in a static report."
+            ),
+            viewer.trajectory_view(traj.x[:, 0], reference, [f"step {_t}: σ = {_s:.3g} Å" for _t, _s in enumerate(traj.sigmas)]),
         ]
     )
     return

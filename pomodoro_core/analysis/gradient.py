@@ -236,3 +236,21 @@ def untrained_loss_per_sigma(
             }
         )
     return pl.DataFrame(rows)
+
+
+def verdict(name: str, shares: pl.DataFrame) -> str:
+    """Markdown verdict on seed 003's low-σ claim from one distribution's `band_shares` (bond length, Rg bands)."""
+    low, mid, high = shares.iter_rows(named=True)
+    f_low, f_mid, f_high = (r["share_of_weight_on_F"] for r in (low, mid, high))
+    where = (
+        "**Most of the training signal goes to σ below the bond length**, where noise moves atoms within residues but "
+        "hardly moves residues"
+        if f_low > 0.5
+        else "**Most of the training signal goes to σ above the bond length**, where residues move"
+    )
+    return (
+        f"{where}: {name} puts {f_low:.1%} of the weight on F below {low['sigma_hi']:.2f} Å, {f_mid:.1%} between that and "
+        f"the radius of gyration ({mid['sigma_hi']:.1f} Å) and {f_high:.1%} above. λ·c_out² = 1, so the weight on F in a band "
+        f"is the band's probability: there is no 1/σ³ singularity in the gradient. The loss *value* weight E[λ] puts "
+        f"{low['share_of_loss_weight']:.1%} below the bond length; that is what seed 003's singularity describes."
+    )

@@ -189,7 +189,7 @@ def verdict(structure: Structure, weights: NoiseWeights, sigma_data: float, wors
     w = {(r["level"], r["choice"]): r for r in worst.iter_rows(named=True)}
     span = lambda lvl, choice: "[{:.3f}, {:.3f}]".format(*(w[(lvl, choice)][f"{m} Var[c_in x]"] for m in ("min", "max")))  # noqa: E731
     raw, eff, own = CHOICES
-    lines = ["## Verdict on pitfalls 2 and 6"]
+    lines = []
     if note := skipped_levels_note(structure):
         lines.append(f"- {note}")
     levels = defined_levels(structure)

@@ -102,3 +102,25 @@ def preset_comparison(presets: list[Preset], q: float = 0.999) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows)
+
+
+def verdict(cov: dict[str, float], levels: pl.DataFrame, s: SamplerConfig, q: float) -> str:
+    """Markdown verdict on pitfall 8 for one schedule and training distribution, written from `coverage` and `levels_frame`."""
+    outside = cov["first_t_hat"] > cov["training_quantile_sigma"]
+    head = (
+        f"**Pitfall 8 holds for these settings:** the first network evaluation, at t̂₀ = **{cov['first_t_hat']:.4g} Å**, lies "
+        f"above the training distribution's {q:g}-quantile ({cov['training_quantile_sigma']:.4g} Å)"
+        if outside
+        else f"**Pitfall 8 does not hold for these settings:** the first network evaluation, at t̂₀ = "
+        f"**{cov['first_t_hat']:.4g} Å**, lies inside the training distribution's {q:g}-quantile "
+        f"({cov['training_quantile_sigma']:.4g} Å)"
+    )
+    ratio = (levels["noise_left"] / levels["next_sigma"]).filter(levels["next_sigma"] > 0)
+    cold = float(ratio.median()) if len(ratio) else 1.0
+    return (
+        f"{head}; training draws a σ that large with probability {cov['training_sf_at_first']:.3g}. "
+        f"**{cov['steps_above_q']} of {s.steps}** steps ({cov['share_of_evaluations_above_q']:.1%} of network evaluations) "
+        f"run above the quantile. A perfect denoiser leaves a median **{cold:.3f}×** the scheduled noise after each step "
+        f"({'colder than the schedule' if cold < 0.99 else 'hotter than the schedule' if cold > 1.01 else 'on schedule'}, "
+        f"step_scale = {s.step_scale:g})."
+    )

@@ -46,10 +46,11 @@ def run_script(path: Path, args: list[str], timeout: float = 1800) -> subprocess
 
 
 def export_html(path: Path, out: Path, args: list[str], timeout: float = 1800) -> subprocess.CompletedProcess:
+    """A static report: the notebook run once at `args`, controls frozen (POMODORO_REPORT=1: forms count as submitted)."""
     cmd = [sys.executable, "-m", "marimo", "export", "html", str(path), "-o", str(out), "--force", "--no-include-code"]
     if args:
         cmd += ["--", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=ENV)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=ENV | {"POMODORO_REPORT": "1"})
 
 
 FRONTEND_DIR = "_marimo"
@@ -92,8 +93,20 @@ def add_static_notice(page: Path, notebook: Path, nb_args: list[str]) -> None:
     page.write_text(text.replace("<body>", "<body>" + notice, 1), encoding="utf-8")
 
 
-def key_figures(log: str) -> list[tuple[str, str]]:
-    return [tuple(part.strip() for part in line[4:].rsplit("|", 1)) for line in log.splitlines() if line.startswith("KEY|")]
+def key_figures(log: str, tag: str = "KEY") -> list[tuple[str, str]]:
+    """(label, value) of each `TAG| label | value` line (a label may hold '|'; the value is after the last one)."""
+    start = f"{tag}|"
+    return [
+        tuple(part.strip() for part in line[len(start) :].rsplit("|", 1)) for line in log.splitlines() if line.startswith(start)
+    ]
+
+
+def verdicts(log: str) -> list[tuple[str, str]]:
+    """(title, first sentence) of each `VERDICT| title | sentence` line (`report.ui.verdict`); the title holds no '|'."""
+    start = "VERDICT|"
+    return [
+        tuple(part.strip() for part in line[len(start) :].split("|", 1)) for line in log.splitlines() if line.startswith(start)
+    ]
 
 
 def versions() -> dict[str, str]:
@@ -110,21 +123,24 @@ def write_index(out: Path, results: list[dict], nb_args: list[str]) -> Path:
     rows = []
     for r in results:
         figs = "".join(f"<li>{html.escape(k)}: <b>{html.escape(v)}</b></li>" for k, v in r["figures"]) or "<li>(none)</li>"
+        said = "".join(f"<p><b>{html.escape(t)}:</b> {html.escape(v)}</p>" for t, v in r.get("verdicts", [])) or "&mdash;"
         link = f'<a href="{r["name"]}.html">{r["name"]}</a>' if r["ok"] else html.escape(r["name"])
         status = "ok" if r["ok"] else f'<span style="color:#b00">FAILED ({html.escape(r["stage"])})</span>'
-        rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{r['seconds']:.1f} s</td><td><ul>{figs}</ul></td></tr>")
+        cells = [link, status, f"{r['seconds']:.1f} s", said, f"<ul>{figs}</ul>"]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     vers = ", ".join(f"{k} {v}" for k, v in versions().items())
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>pomodoro-diagnostics reports</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
 td{{vertical-align:top;padding:6px;border-bottom:1px solid #ddd}}
-ul{{margin:0;padding-left:1.2em}}</style></head><body>
+ul{{margin:0;padding-left:1.2em}} td:nth-child(4){{max-width:420px}} td p{{margin:0 0 .4em}}
+th{{text-align:left}}</style></head><body>
 <h1>pomodoro-diagnostics reports</h1>
 <p>Generated {dt.datetime.now().isoformat(timespec="seconds")} &middot;
 parameters: <code>{html.escape(" ".join(nb_args) or "(defaults)")}</code>
 &middot; {html.escape(vers)}</p>
 <p>Start with <a href="00_claims_audit.html">00 &middot; claims audit</a>. The pages need no network but must be served over
 HTTP: <code>python -m pomodoro_core.report.suite serve</code>.</p>
-<table><tr><th>notebook</th><th>status</th><th>time</th><th>key figures</th></tr>{"".join(rows)}</table>
+<table><tr><th>notebook</th><th>status</th><th>time</th><th>verdict</th><th>key figures</th></tr>{"".join(rows)}</table>
 </body></html>"""
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
@@ -197,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             "stage": "script",
             "seconds": dt_script,
             "figures": key_figures(res.stdout),
+            "verdicts": verdicts(res.stdout),
         }
         results.append(r)
         if not r["ok"]:

@@ -8,6 +8,7 @@ interactive notebook compute the same thing.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 import marimo as mo
@@ -42,11 +43,47 @@ def checked(values: dict, *keys: str) -> dict:
 
 
 def slider(name: str, value, step: float, label: str, **kwargs):
-    """A slider spanning the parameter's range in the table, so every accepted flag value fits on it."""
+    """A slider spanning the parameter's range in the table, so every accepted flag value fits on it; it shows its
+    value and sends it when released (debounced), so dragging does not recompute at every position."""
     from ..core.params import FLAGS
 
     flag = FLAGS[name]
-    return mo.ui.slider(flag.low, flag.high, step=step, value=value, label=label, show_value=True, **kwargs)
+    kwargs = {"show_value": True, "debounce": True} | kwargs
+    return mo.ui.slider(flag.low, flag.high, step=step, value=value, label=label, **kwargs)
+
+
+def live() -> bool:
+    """True in an interactive notebook (`marimo edit` / `marimo run`); False in a script and while the suite
+    renders a static report (it sets POMODORO_REPORT=1), where the controls are frozen at their first values."""
+    return mo.running_in_notebook() and not os.environ.get("POMODORO_REPORT")
+
+
+def wait_for_submit(form, button: str) -> None:
+    """Nothing heavy runs before it is asked for: in a live notebook stop here until `form` is submitted.
+    Scripts and static reports go on with the command line's values."""
+    mo.stop(
+        live() and form.value is None,
+        mo.callout(mo.md(f"Nothing has run yet. Set the values above and press **{button}**."), kind="neutral"),
+    )
+
+
+def verdict(title: str, text: str, kind: str = "info"):
+    """The notebook's verdict as a callout (placed right under the controls); a script prints it, with its first
+    sentence on a `VERDICT| title | sentence` line that the suite's index page shows."""
+    if not mo.running_in_notebook():
+        plain = text.replace("**", "").strip()
+        print(f"\n== {title} ==\n{plain}")
+        print(f"VERDICT| {title} | {first_sentence(plain)}")
+    return mo.callout(mo.md(f"## {title}\n{text}"), kind=kind)
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first full stop followed by a space or line end (markdown bullets and newlines flattened)."""
+    import re
+
+    flat = " ".join(re.sub(r"^[-*] ", "", line.strip()) for line in text.splitlines() if line.strip())
+    match = re.search(r"^(.+?[.!?])(\s|$)", flat)
+    return match.group(1) if match else flat
 
 
 def say(text: str) -> None:
@@ -149,21 +186,48 @@ def print_table(title: str, df) -> None:
         print(f"\n== {title} ==\n{df}")
 
 
+def _train(structure, config, progress, use_cache: bool):
+    """(result, from_cache): the cached run if there is one and `use_cache`, else a fresh one."""
+    from ..training.cache import train_cached
+    from ..training.trainer import train
+
+    if use_cache:
+        return train_cached(structure, config, progress=progress)
+    return train(structure, config, progress=progress), False
+
+
 def train_with_progress(structure, config, label: str, use_cache: bool = True):
     """(result, from_cache): train or load the cached run, with a marimo progress bar in a notebook
     and a plain progress line in a script."""
-    from ..training.cache import train_cached
-    from ..training.trainer import ProgressLine, train
-
-    def go(progress):
-        if use_cache:
-            return train_cached(structure, config, progress=progress)
-        return train(structure, config, progress=progress), False
+    from ..training.trainer import ProgressLine
 
     if mo.running_in_notebook():
         with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
-            return go(lambda step, steps, loss: bar.update())
-    return go(ProgressLine(label))
+            return _train(structure, config, lambda step, steps, loss: bar.update(), use_cache)
+    return _train(structure, config, ProgressLine(label), use_cache)
+
+
+def train_runs_with_progress(structure, configs: dict, use_cache: bool = True) -> dict:
+    """{name: result} for several runs under one progress bar over all their steps, advanced in 1 % chunks so its
+    first time estimate comes after real training steps (a progress line per run in a script)."""
+    if not mo.running_in_notebook():
+        return {name: train_with_progress(structure, c, f"training: {name}", use_cache)[0] for name, c in configs.items()}
+    total = sum(c.steps for c in configs.values())
+    chunk, out = max(1, total // 100), {}
+    with mo.status.progress_bar(total=total, title="training", remove_on_exit=True, show_eta=True) as bar:
+        for i, (name, config) in enumerate(configs.items()):
+            label = f"run {i + 1} of {len(configs)}: {name}"
+            shown, done = [0], [0]
+
+            def advance(step, steps, loss, label=label, shown=shown, done=done):
+                done[0] += 1
+                if done[0] - shown[0] >= chunk:
+                    bar.update(increment=done[0] - shown[0], subtitle=label)
+                    shown[0] = done[0]
+
+            out[name] = _train(structure, config, advance, use_cache)[0]
+            bar.update(increment=config.steps - shown[0], subtitle=label)  # the rest, or all of a cached run
+    return out
 
 
 def effects_section(

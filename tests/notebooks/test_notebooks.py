@@ -23,7 +23,7 @@ def test_01_runs_as_script_and_prints_its_figures():
     res = run("01_noise_decomposition.py", "--samples", "2000")
     assert res.returncode == 0, res.stderr
     assert "effective sigma per read-out" in res.stdout
-    assert "verdict on pitfall 1" in res.stdout
+    assert "Verdict on pitfall 1" in res.stdout
     # the printed residue share follows the weights: 1.6 / 11.1
     assert "0.1441" in res.stdout
 

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--enable-unsafe-swiftshader"]
 
 
 def _suite(*args, timeout=900):
@@ -48,14 +49,13 @@ def test_reports_point_at_local_assets(served_reports):
         assert f"marimo edit notebooks/{page.replace('.html', '.py')} -- --samples 400" in text  # the static notice
     index = (out / "index.html").read_text()
     assert "01_noise_decomposition.html" in index and "residue vs chain σ / σ" in index and "marimo" in index
+    assert "<th>verdict</th>" in index and "Verdict on pitfall 1:</b> With weights" in index  # the verdict's first sentence
 
 
 def _render(url: str, expect: int = 1, needle: str = "", seconds: float = 60):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         requests = []
         page.on("request", lambda r: requests.append(r.url))
@@ -88,6 +88,30 @@ def test_report_renders_offline_in_chromium(served_reports, page, n_charts, need
     assert external == []
     assert charts >= n_charts
     assert found
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium'; .ci/run installs it)")
+def test_the_3d_viewer_draws_and_steps_offline_in_a_static_report(served_reports):
+    """The trajectory's 3-D view (3Dmol.js inlined) draws with WebGL and its own slider moves, with no network."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
+    _, base = served_reports
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        external = []
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else external.append(r.url),
+        )
+        page.goto(f"{base}/08_your_trajectory.html", wait_until="networkidle", timeout=60_000)
+        view = page.frame_locator("iframe").first
+        view.locator("canvas").first.wait_for(timeout=60_000)
+        caption = view.locator("#cap").inner_text()
+        view.locator("#s").press("Home")
+        first = view.locator("#cap").inner_text()
+        browser.close()
+    assert external == []
+    assert caption.startswith("step ") and first.startswith("step 0:") and caption != first
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium'; .ci/run installs it)")
@@ -128,3 +152,12 @@ def test_key_figures_keep_a_bar_inside_the_label():
     from pomodoro_core.report.suite import key_figures
 
     assert key_figures("x\nKEY| |D(x)| / σ at 16 Å | 0.25\n") == [("|D(x)| / σ at 16 Å", "0.25")]
+
+
+def test_verdict_lines_give_title_and_first_sentence():
+    from pomodoro_core.report.suite import verdicts
+    from pomodoro_core.report.ui import first_sentence
+
+    assert first_sentence("- **A** is 0.25 Å. Then more.\n- B.") == "**A** is 0.25 Å."
+    assert first_sentence("no full stop") == "no full stop"
+    assert verdicts("x\nVERDICT| Verdict on pitfall 8 | It holds: |D| is 3.\n") == [("Verdict on pitfall 8", "It holds: |D| is 3.")]

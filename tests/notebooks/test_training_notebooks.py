@@ -100,7 +100,7 @@ def small_ablation(tmp_path_factory):
 def test_07_summarises_the_design(small_ablation):
     res = run("07_ablation.py", "--results", str(small_ablation))
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "Verdicts" in res.stdout and "Identity (not in the review)" in res.stdout
+    assert "Verdict (paired" in res.stdout and "Identity (not in the review)" in res.stdout
     assert "Architecture study" in res.stdout and "Pitfall 4 (augmentation), change in" in res.stdout
     assert "transformer:" in res.stdout and "geometric:" in res.stdout
     keys = _key_lines(res.stdout)
