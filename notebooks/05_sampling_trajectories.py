@@ -327,7 +327,7 @@ def _(charts, frames, mo):
     mo.vstack(
         [
             mo.md("## RMSD to the target along the trajectory (all samples)"),
-            mo.ui.altair_chart(charts.trajectory_chart(frames, ["rmsd_x", "rmsd_denoised"], "RMSD (Å)")),
+            mo.ui.altair_chart(charts.trajectory_chart(frames, ["rmsd_x", "rmsd_denoised"], "RMSD (Å)", log_y=True)),
             mo.md("## Inter-residue vs intra-residue motion per step (RMS, chain frame)"),
             mo.ui.altair_chart(charts.trajectory_chart(frames, ["inter", "intra"], "motion per step (Å)", log_y=True)),
         ]

@@ -138,14 +138,19 @@ def schedule_chart(density: pl.DataFrame, levels: pl.DataFrame, q_sigma: float) 
             y=alt.Y("density_ln_sigma:Q", title="training density per unit ln σ"),
         )
     )
-    long = levels.unpivot(index=["step"], on=["sigma", "t_hat"], variable_name="level").rename({"value": "sigma"})
+    words = {"sigma": "schedule level σᵢ", "t_hat": "churned level t̂ᵢ (network input)"}
+    long = (
+        levels.unpivot(index=["step"], on=["sigma", "t_hat"], variable_name="level")
+        .rename({"value": "sigma"})
+        .with_columns(pl.col("level").replace_strict(words))
+    )
     ticks = (
         alt.Chart(long)
         .mark_tick(thickness=1, size=18)
         .encode(
             x=alt.X("sigma:Q", scale=alt.Scale(type="log")),
             y=alt.value(270),
-            color=alt.Color("level:N", title="schedule", scale=alt.Scale(domain=["sigma", "t_hat"], range=["black", "orange"])),
+            color=alt.Color("level:N", title=None, scale=alt.Scale(domain=list(words.values()), range=["black", "orange"])),
             tooltip=["level", "step", alt.Tooltip("sigma:Q", format=".4g")],
         )
     )
@@ -154,14 +159,20 @@ def schedule_chart(density: pl.DataFrame, levels: pl.DataFrame, q_sigma: float) 
 
 
 def noise_left_chart(levels: pl.DataFrame) -> alt.Chart:
-    long = levels.filter(pl.col("next_sigma") > 0).unpivot(index=["step"], on=["next_sigma", "noise_left"], variable_name="what")
+    words = {"next_sigma": "scheduled σ after the step", "noise_left": "noise a perfect denoiser leaves"}
+    long = (
+        levels.filter(pl.col("next_sigma") > 0)
+        .unpivot(index=["step"], on=list(words), variable_name="what")
+        .with_columns(pl.col("what").replace_strict(words))
+    )
     return (
         alt.Chart(long)
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(filled=False, size=40))
         .encode(
-            x=alt.X("step:Q"),
+            x=alt.X("step:Q", title="sampling step"),
             y=alt.Y("value:Q", scale=alt.Scale(type="log"), title="σ after the step (Å)"),
-            color=alt.Color("what:N", title=None),
+            color=alt.Color("what:N", title=None, legend=alt.Legend(orient="bottom")),
+            strokeDash=alt.StrokeDash("what:N", legend=None, scale=alt.Scale(range=[[1, 0], [6, 4]])),
             tooltip=["step", "what", alt.Tooltip("value:Q", format=".4g")],
         )
         .properties(width=560, height=240)
@@ -256,30 +267,44 @@ def projection_chart(frame: pl.DataFrame, title: str) -> alt.Chart:
 
 
 def mobility_heatmap(frame: pl.DataFrame) -> alt.Chart:
-    """Residue x step displacement in the chain frame (columns step, residue, displacement)."""
+    """Residue x step displacement in the chain frame (columns step, residue, displacement), on a log colour scale
+    (viridis, perceptually uniform) so that the late phase's small motions, the symptom, stay distinguishable."""
+    floor = 1e-3  # Å: displacements below are drawn at the floor (the log scale needs positive values)
     return (
-        alt.Chart(frame)
+        alt.Chart(frame.with_columns(pl.col("displacement").clip(lower_bound=floor)))
         .mark_rect()
         .encode(
             x=alt.X("step:O", title="sampling step", axis=alt.Axis(labelOverlap=True)),
             y=alt.Y("residue:O", title="residue"),
-            color=alt.Color("displacement:Q", scale=alt.Scale(type="sqrt", scheme="viridis"), title="Å"),
+            color=alt.Color("displacement:Q", scale=alt.Scale(type="log", scheme="viridis"), title="displacement (Å)"),
             tooltip=["step", "residue", alt.Tooltip("displacement:Q", format=".3f")],
         )
         .properties(width=560, height=300)
     )
 
 
+TRAJECTORY_WORDS = {
+    "rmsd_x": "sample to target",
+    "rmsd_denoised": "denoised prediction to target",
+    "inter": "residues relative to their chain",
+    "intra": "atoms within their residue",
+}
+
+
 def trajectory_chart(frames: pl.DataFrame, columns: list[str], title: str, log_y: bool = False) -> alt.Chart:
-    """Columns of `trajectory_frames` against the sampling step, one line per column and sample."""
+    """Columns of `trajectory_frames` against the sampling step, one line per column and sample (log axis: values
+    at or below 0 are left out)."""
     long = frames.unpivot(index=["sample", "step", "sigma"], on=columns, variable_name="quantity", value_name="value")
+    long = long.with_columns(pl.col("quantity").replace(TRAJECTORY_WORDS))
+    if log_y:
+        long = long.filter(pl.col("value") > 0)
     return (
         alt.Chart(long)
         .mark_line()
         .encode(
             x=alt.X("step:Q", title="sampling step"),
-            y=alt.Y("value:Q", scale=alt.Scale(type="symlog" if log_y else "linear"), title=title),
-            color=alt.Color("quantity:N", title=None),
+            y=alt.Y("value:Q", scale=alt.Scale(type="log" if log_y else "linear"), title=title),
+            color=alt.Color("quantity:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
             detail="sample:N",
             tooltip=["step", alt.Tooltip("sigma:Q", format=".4g"), "quantity", alt.Tooltip("value:Q", format=".3f")],
         )

@@ -162,10 +162,10 @@ def weight_controls(preset_name: str, args) -> tuple:
 
 
 def table_view(df, page_size: int = 20):
-    """An interactive table with floats shown to 4 significant figures (the data keep full precision)."""
+    """An interactive table with floats shown to 4 significant figures (float32 widened first, so no float32 noise)."""
     import polars as pl
 
-    shown = df.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(4))
+    shown = df.with_columns(pl.col(pl.Float32).cast(pl.Float64)).with_columns(pl.col(pl.Float64).round_sig_figs(4))
     return mo.ui.table(shown, selection=None, page_size=page_size)
 
 
@@ -177,13 +177,23 @@ def key_figure(label: str, value) -> None:
 
 
 def print_table(title: str, df) -> None:
-    """A table of key figures on stdout in script mode; silent inside a notebook or report."""
+    """A table of key figures on stdout in script mode, compact (markdown, 4 significant figures, every column whole);
+    silent inside a notebook or report."""
     import polars as pl
 
     if mo.running_in_notebook():
         return
-    with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60, tbl_width_chars=160, float_precision=4):
-        print(f"\n== {title} ==\n{df}")
+    shown = df.with_columns(pl.col(pl.Float32).cast(pl.Float64)).with_columns(pl.col(pl.Float64).round_sig_figs(4))
+    with pl.Config(
+        tbl_rows=50,
+        tbl_cols=-1,  # every column, never a truncated sliver: the table is as wide as it needs to be
+        tbl_width_chars=10_000,
+        fmt_str_lengths=60,
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_formatting="ASCII_MARKDOWN",
+    ):
+        print(f"\n== {title} ==\n{shown}")
 
 
 def _train(structure, config, progress, use_cache: bool):

@@ -160,4 +160,6 @@ def test_verdict_lines_give_title_and_first_sentence():
 
     assert first_sentence("- **A** is 0.25 Å. Then more.\n- B.") == "**A** is 0.25 Å."
     assert first_sentence("no full stop") == "no full stop"
-    assert verdicts("x\nVERDICT| Verdict on pitfall 8 | It holds: |D| is 3.\n") == [("Verdict on pitfall 8", "It holds: |D| is 3.")]
+    assert verdicts("x\nVERDICT| Verdict on pitfall 8 | It holds: |D| is 3.\n") == [
+        ("Verdict on pitfall 8", "It holds: |D| is 3.")
+    ]
