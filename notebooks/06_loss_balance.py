@@ -142,9 +142,9 @@ def _(claims, lb, mo, pl, probes, results, structure, ui):
         return f"×{claimed / value:.3g} smaller than" if value < claimed else f"×{value / claimed:.3g} larger than"
 
     _title = f"Verdict on pitfall 5 ({_first}, {structure.name}: {_counts})"
-    _text = f"""- The seed claims the atom term is ×{_claimed["5b"]:g} the residue term and ×{_claimed["5c"]:g} the chain term.
-      Measured after training: ×{_tr["loss atom/residue"]:.3g} and ×{_tr["loss atom/chain"]:.3g} in loss,
-      ×{_tr["grad_norm atom/residue"]:.3g} and ×{_tr["grad_norm atom/chain"]:.3g} in gradient norm
+    _text = f"""- Measured after training, the atom term is ×{_tr["loss atom/residue"]:.3g} the residue term and
+      ×{_tr["loss atom/chain"]:.3g} the chain term in loss, against the seed's ×{_claimed["5b"]:g} and ×{_claimed["5c"]:g}.
+      In gradient norm: ×{_tr["grad_norm atom/residue"]:.3g} and ×{_tr["grad_norm atom/chain"]:.3g}
       (untrained: ×{_un["loss atom/residue"]:.3g} / ×{_un["loss atom/chain"]:.3g} in loss).
     - Each term is a per-unit *mean*, so the count of units does not scale it: the ratios above are
       {_factor(_tr["loss atom/residue"], _claimed["5b"])} and {_factor(_tr["loss atom/chain"], _claimed["5c"])} the claimed ones.

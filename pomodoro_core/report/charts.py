@@ -28,9 +28,9 @@ def effective_sigma_bars(table: pl.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("readout:N", sort=READOUT_ORDER, title=None),
+            x=alt.X("readout:N", sort=READOUT_ORDER, title=None, axis=alt.Axis(labelExpr="replace(datum.label, /_/g, ' ')")),
             xOffset=alt.XOffset("source:N"),
-            y=alt.Y("value:Q", title="effective sigma / sigma"),
+            y=alt.Y("value:Q", title="effective σ ÷ σ (noise that moves this read-out)"),
             color=alt.Color("source:N", title=None),
             tooltip=["readout", "source", alt.Tooltip("value:Q", format=".4f")],
         )
@@ -86,7 +86,10 @@ def signal_curves_chart(curves: pl.DataFrame, sigma_data: float, log_y: bool = T
         .encode(
             x=alt.X("z:Q", axis=_z_axis_with_sigma(sigma_data)),
             y=alt.Y("value:Q", scale=alt.Scale(type="log" if log_y else "linear"), title="value"),
-            color=alt.Color("series:N", title=None),
+            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300)),
+            # your distribution dashed and wider, so it shows where it lies on a preset's line
+            strokeDash=alt.condition(alt.datum.series == "yours", alt.value([7, 4]), alt.value([1, 0])),
+            strokeWidth=alt.condition(alt.datum.series == "yours", alt.value(3), alt.value(1.5)),
             tooltip=[
                 "series",
                 alt.Tooltip("z:Q", format=".2f"),
@@ -179,14 +182,23 @@ def noise_left_chart(levels: pl.DataFrame) -> alt.Chart:
     )
 
 
+CRITERION_WORDS = {
+    "var_c_in_x": "variance of the network input, Var[c_in·x] (1 = target)",
+    "var_F_target": "variance of the training target of F (1 = target)",
+}
+
+
 def criterion_chart(curves: pl.DataFrame, mc: pl.DataFrame, column: str) -> alt.Chart:
     base = (
         alt.Chart(curves)
         .mark_line()
         .encode(
             x=alt.X("sigma:Q", scale=alt.Scale(type="log"), title="σ (Å)"),
-            y=alt.Y(f"{column}:Q", scale=alt.Scale(type="log"), title=column.replace("_", " ")),
-            color=alt.Color("choice:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical")),
+            y=alt.Y(f"{column}:Q", scale=alt.Scale(type="log"), title=CRITERION_WORDS.get(column, column)),
+            color=alt.Color("choice:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400)),
+            # each choice its own dashes: a line that coincides with another (raw σ at the atom level) stays visible
+            strokeDash=alt.StrokeDash("choice:N", legend=None, scale=alt.Scale(range=[[1, 0], [8, 4], [2, 3]])),
+            strokeWidth=alt.value(2),
         )
     )
     pts = (
@@ -240,7 +252,7 @@ def loss_curves_chart(long: pl.DataFrame, value: str = "loss", window: int = 25)
         .encode(
             x=alt.X("step:Q", title="training step"),
             y=alt.Y("smoothed:Q", scale=alt.Scale(type="symlog", constant=1e-3), title=f"{value} (rolling mean of {window})"),
-            color=alt.Color("term:N", sort=TERM_ORDER, title="term"),
+            color=alt.Color("term:N", sort=TERM_ORDER, title="loss term", legend=alt.Legend(orient="bottom")),
             tooltip=["step", "term", alt.Tooltip("smoothed:Q", format=".4g")],
         )
         .properties(width=560, height=240)
@@ -351,8 +363,10 @@ def level_probe_chart(probe: pl.DataFrame, value: str, title: str, log_y: bool =
         .encode(
             x=alt.X("sigma:Q", scale=alt.Scale(type="log"), title="σ (Å)"),
             y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log" if log_y else "linear"), title=title),
-            color=alt.Color("term:N", sort=TERM_ORDER),
-            strokeDash=alt.StrokeDash("model:N", title=None) if "model" in probe.columns else alt.Undefined,
+            color=alt.Color("term:N", sort=TERM_ORDER, title="loss term", legend=alt.Legend(orient="bottom")),
+            strokeDash=alt.StrokeDash("model:N", title=None, legend=alt.Legend(orient="bottom"))
+            if "model" in probe.columns
+            else alt.Undefined,
             tooltip=["term", alt.Tooltip("sigma:Q", format=".3g"), alt.Tooltip(f"{value}:Q", format=".3g")],
         )
         .properties(width=480, height=240)
