@@ -294,16 +294,8 @@ def _(charts, metrics, mo, step_ui, structure, traj):
 
 
 @app.cell
-def _(mo, structure, traj, viewer):
-    mo.vstack(
-        [
-            mo.md(
-                "## The trajectory in 3-D (sample 0, every step superposed on the target, grey)\n"
-                "The slider below the view moves through the steps, also in a static report."
-            ),
-            viewer.trajectory_view(traj.x[:, 0], structure, [f"step {_t}: σ = {_s:.3g} Å" for _t, _s in enumerate(traj.sigmas)]),
-        ]
-    )
+def _(structure, traj, viewer):
+    viewer.trajectory_section(traj, structure, "target")
     return
 
 

@@ -225,16 +225,8 @@ def _(charts, metrics, mo, reference, step_ui, traj):
 
 
 @app.cell
-def _(mo, reference, traj, viewer):
-    mo.vstack(
-        [
-            mo.md(
-                "## The trajectory in 3-D (sample 0, every step superposed on the reference, grey)\n"
-                "The slider below the view moves through the steps, also in a static report."
-            ),
-            viewer.trajectory_view(traj.x[:, 0], reference, [f"step {_t}: σ = {_s:.3g} Å" for _t, _s in enumerate(traj.sigmas)]),
-        ]
-    )
+def _(reference, traj, viewer):
+    viewer.trajectory_section(traj, reference, "reference")
     return
 
 

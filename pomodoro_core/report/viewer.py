@@ -86,6 +86,22 @@ def trajectory_view(states: torch.Tensor, structure: Structure, captions: list[s
     return mo.iframe(page, height=f"{height}px")
 
 
+def trajectory_section(traj, target: Structure, target_word: str = "target"):
+    """A heading and the 3-D view of sample 0 of a sampled trajectory (`traj.x` (T, samples, N, 3), `traj.sigmas`)."""
+    import marimo as mo
+
+    captions = [f"step {t}: σ = {s:.3g} Å" for t, s in enumerate(traj.sigmas)]
+    return mo.vstack(
+        [
+            mo.md(
+                f"## The trajectory in 3-D (sample 0, every step superposed on the {target_word}, grey)\n"
+                "The slider below the view moves through the steps, also in a static report."
+            ),
+            trajectory_view(traj.x[:, 0], target, captions),
+        ]
+    )
+
+
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><script>{js}</script>
 <style>body{{margin:0;font:13px sans-serif}} #v{{width:100%;height:{height}px;position:relative}}
 #bar{{display:flex;gap:10px;align-items:center;padding:6px 4px}} #s{{flex:1}}</style></head><body>
