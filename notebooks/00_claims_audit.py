@@ -98,7 +98,9 @@ def _(mo, pl, table):
 @app.cell
 def _(mo, table, ui):
     ui.print_table("all claims", table.select("id", "seed", "claimed", "computed", "verdict"))
-    mo.vstack([mo.md("## Every claim"), ui.table_view(table, page_size=50)])
+    mo.vstack(
+        [mo.md("## Every claim"), ui.table_view(table, first=("id", "kind", "claimed", "computed", "verdict"), page_size=50)]
+    )
     return
 
 

@@ -164,7 +164,7 @@ def _(charts, grams, mo, sigma, table, ui):
         {grams.n_samples} noise draws; its largest relative deviation from the closed form here is
         **{_worst:.2%}**. 'Isotropic' is what Boltz / AF3 noise (one independent offset per atom) gives."""
             ),
-            ui.table_view(table),
+            ui.table_view(table, first=("readout", "over_sigma", "isotropic_over_sigma")),
             mo.ui.altair_chart(charts.effective_sigma_bars(table)),
         ]
     )

@@ -225,7 +225,7 @@ def _(mo, presets, q_ui, schedule, ui):
     mo.vstack(
         [
             mo.md("## Per-preset comparison (each preset's own schedule and training distribution)"),
-            ui.table_view(comparison),
+            ui.table_view(comparison, first=("preset",)),
         ]
     )
     return

@@ -140,7 +140,7 @@ def _(mo, precond, sigma, sigma_data, structure, ui, weights):
         scale of each level on {structure.name} (per-coordinate RMS about the complex centroid; the preset assumes
         {sigma_data:g} Å); the c's with the raw σ and with σ_l; and the c_noise each level would need (pitfall 6)."""
             ),
-            ui.table_view(summary),
+            ui.table_view(summary, first=("level",)),
         ]
     )
     return
@@ -186,7 +186,7 @@ def _(curves, mc, mo, precond, ui):
             mo.md(
                 f"## How far each choice is from 1 over σ ∈ [0.01, 2000] Å (Monte Carlo vs closed form: max {_mc_err:.1%} apart on Var[c_in x])"
             ),
-            ui.table_view(worst),
+            ui.table_view(worst, first=("level", "choice")),
         ]
     )
     return (worst,)

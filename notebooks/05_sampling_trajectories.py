@@ -50,7 +50,7 @@ def _(mo):
 
     Start from the design as reviewed (pomodoro v0.9.0) and switch the review's fixes on one at a time. Fix 1 is the noise
     weights and fix 8 is σ_max: set them in the numbers. Training runs are cached by configuration, so changing a control
-    and coming back never retrains. Nothing trains until you press the button, except the default configuration on first open.
+    and coming back never retrains. Nothing trains until you press the button.
     """)
     return
 
@@ -335,7 +335,7 @@ def _(charts, metrics, mo, report, structure, traj, ui):
         [
             mo.md(f"## Final structures against the target (the best sample, {_best}, is drawn)"),
             mo.ui.altair_chart(charts.projection_chart(metrics.ca_projection(traj.final[_best], structure), "final vs target")),
-            ui.table_view(report),
+            ui.table_view(report.rename(charts.SAMPLE_WORDS, strict=False), first=("sample",)),
         ]
     )
     return

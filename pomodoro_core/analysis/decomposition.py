@@ -101,7 +101,7 @@ def noised_picture_frame(structure: Structure, weights: NoiseWeights, sigma: flo
     center = structure.coords.mean(axis=0)
     P = principal_axes(structure.coords)
     frames = []
-    for state, xyz in (("clean", structure.coords), (f"noised (sigma={sigma:g} Å)", structure.coords + eps)):
+    for state, xyz in (("clean", structure.coords), (f"noised (σ = {sigma:g} Å)", structure.coords + eps)):
         xy = (xyz - center) @ P
         frames.append(
             pl.DataFrame(

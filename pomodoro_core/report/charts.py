@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from ..training.metrics import BOND_TOL, CA_CA_TOL, CA_CA_TRANS
+
 READOUT_ORDER = ["atom", "residue", "chain", "complex", "atom_vs_residue", "residue_vs_chain", "chain_vs_complex"]
 
 
@@ -44,13 +46,15 @@ def share_sweep_chart(sweep: pl.DataFrame, current_share: float) -> alt.Chart:
         .mark_line()
         .encode(
             x=alt.X("residue_share:Q", title="residue share of the noise variance, w_r / W"),
-            y=alt.Y("over_sigma:Q", title="relative effective sigma / sigma"),
-            color=alt.Color("readout:N", title="relative to parent"),
+            y=alt.Y("over_sigma:Q", title="effective σ ÷ σ, relative to the parent"),
+            color=alt.Color(
+                "readout:N", title="relative to parent", legend=alt.Legend(labelExpr="replace(datum.label, /_/g, ' ')")
+            ),
             tooltip=["readout", alt.Tooltip("residue_share:Q", format=".2f"), alt.Tooltip("over_sigma:Q", format=".3f")],
         )
     )
     rule = alt.Chart(pl.DataFrame({"residue_share": [current_share]})).mark_rule(strokeDash=[4, 4]).encode(x="residue_share:Q")
-    return (lines + rule).properties(width=520, height=260, title="How much of sigma moves each level relative to its parent")
+    return (lines + rule).properties(width=520, height=260, title="How much of σ moves each level relative to its parent")
 
 
 def structure_scatter(frame: pl.DataFrame) -> alt.Chart:
@@ -294,6 +298,17 @@ def mobility_heatmap(frame: pl.DataFrame) -> alt.Chart:
         .properties(width=560, height=300)
     )
 
+
+# metrics.sample_report's and a trajectory outcome's columns in words, with units, for tables
+SAMPLE_WORDS = {
+    "rmsd": "RMSD to target (Å)",
+    "rg_ratio": "Rg ÷ target's Rg",
+    "bond_error": "mean bond length error (Å)",
+    "bond_violations": f"share of bonds off by > {BOND_TOL:g} Å",
+    "ca_ca_violations": f"share of CA–CA outside {CA_CA_TRANS:g} ± {CA_CA_TOL:g} Å",
+    "order_free_rmsd": "order-free CA RMSD (Å)",
+    "own_slot": "share of residues in their own slot",
+}
 
 TRAJECTORY_WORDS = {
     "rmsd_x": "sample to target",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 
 import marimo as mo
 
@@ -161,12 +162,31 @@ def weight_controls(preset_name: str, args) -> tuple:
     )
 
 
-def table_view(df, page_size: int = 20):
-    """An interactive table with floats shown to 4 significant figures (float32 widened first, so no float32 noise)."""
+def rounded(df):
+    """Floats to 4 significant figures, float32 widened first (so no float32 noise such as 9.508000373840332)."""
     import polars as pl
 
-    shown = df.with_columns(pl.col(pl.Float32).cast(pl.Float64)).with_columns(pl.col(pl.Float64).round_sig_figs(4))
-    return mo.ui.table(shown, selection=None, page_size=page_size)
+    return df.with_columns(pl.col(pl.Float32).cast(pl.Float64)).with_columns(pl.col(pl.Float64).round_sig_figs(4))
+
+
+def table_view(df, first: tuple[str, ...] = (), page_size: int = 20):
+    """An interactive table that fits the page: the `first` columns lead and stay in view when the table scrolls
+    sideways, floats read as 4 significant figures, long text wraps instead of widening the table."""
+    import polars as pl
+
+    shown = rounded(df).select(*first, *(c for c in df.columns if c not in first))
+    floats = [c for c, kind in shown.schema.items() if kind == pl.Float64]
+    long_text = [c for c, kind in shown.schema.items() if kind == pl.String and (shown[c].str.len_chars().max() or 0) > 30]
+    return mo.ui.table(
+        shown,
+        selection=None,
+        page_size=page_size,
+        show_data_types=False,
+        freeze_columns_left=list(first) or None,
+        wrapped_columns=long_text,
+        column_widths=dict.fromkeys(long_text, 260),
+        format_mapping=dict.fromkeys(floats, "{:.4g}"),  # missing values stay None
+    )
 
 
 def key_figure(label: str, value) -> None:
@@ -183,7 +203,7 @@ def print_table(title: str, df) -> None:
 
     if mo.running_in_notebook():
         return
-    shown = df.with_columns(pl.col(pl.Float32).cast(pl.Float64)).with_columns(pl.col(pl.Float64).round_sig_figs(4))
+    shown = rounded(df)
     with pl.Config(
         tbl_rows=50,
         tbl_cols=-1,  # every column, never a truncated sliver: the table is as wide as it needs to be
@@ -212,31 +232,38 @@ def train_with_progress(structure, config, label: str, use_cache: bool = True):
     from ..training.trainer import ProgressLine
 
     if mo.running_in_notebook():
-        with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True) as bar:
-            return _train(structure, config, lambda step, steps, loss: bar.update(), use_cache)
+        with mo.status.progress_bar(total=config.steps, title=label, remove_on_exit=True, show_eta=True) as bar:
+            return _train(structure, config, _BarAdvance(bar, config.steps), use_cache)
     return _train(structure, config, ProgressLine(label), use_cache)
 
 
+class _BarAdvance:
+    """A training callback that moves `bar` at most every 1 % of `total` steps and every `every_s` seconds: each update
+    is a message the browser renders, and on a shared machine that rendering competes with the training."""
+
+    def __init__(self, bar, total: int, subtitle: str | None = None, every_s: float = 0.5):
+        self.bar, self.subtitle, self.every_s = bar, subtitle, every_s
+        self.chunk, self.shown, self.done, self.last = max(1, total // 100), 0, 0, time.monotonic()
+
+    def __call__(self, step, steps, loss) -> None:
+        self.done += 1
+        if self.done - self.shown >= self.chunk and time.monotonic() - self.last >= self.every_s:
+            self.bar.update(increment=self.done - self.shown, subtitle=self.subtitle)
+            self.shown, self.last = self.done, time.monotonic()
+
+
 def train_runs_with_progress(structure, configs: dict, use_cache: bool = True) -> dict:
-    """{name: result} for several runs under one progress bar over all their steps, advanced in 1 % chunks so its
+    """{name: result} for several runs under one progress bar over all their steps, advanced in chunks so its
     first time estimate comes after real training steps (a progress line per run in a script)."""
     if not mo.running_in_notebook():
         return {name: train_with_progress(structure, c, f"training: {name}", use_cache)[0] for name, c in configs.items()}
-    total = sum(c.steps for c in configs.values())
-    chunk, out = max(1, total // 100), {}
+    total, out = sum(c.steps for c in configs.values()), {}
     with mo.status.progress_bar(total=total, title="training", remove_on_exit=True, show_eta=True) as bar:
         for i, (name, config) in enumerate(configs.items()):
             label = f"run {i + 1} of {len(configs)}: {name}"
-            shown, done = [0], [0]
-
-            def advance(step, steps, loss, label=label, shown=shown, done=done):
-                done[0] += 1
-                if done[0] - shown[0] >= chunk:
-                    bar.update(increment=done[0] - shown[0], subtitle=label)
-                    shown[0] = done[0]
-
+            advance = _BarAdvance(bar, total, label)
             out[name] = _train(structure, config, advance, use_cache)[0]
-            bar.update(increment=config.steps - shown[0], subtitle=label)  # the rest, or all of a cached run
+            bar.update(increment=config.steps - advance.shown, subtitle=label)  # the rest, or all of a cached run
     return out
 
 

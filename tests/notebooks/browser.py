@@ -20,13 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # cells stopped because a parent stopped (mo.stop) or was interrupted are not failures
 NOT_FAILURES = {"ancestor-stopped", "ancestor-prevented", "interruption"}
-# no request may leave localhost; software WebGL for the 3-D viewer
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--enable-unsafe-swiftshader",
-    "--use-angle=swiftshader",
-]
+# no request may leave localhost
+CHROMIUM_ARGS = ["--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+# WebGL in software (SwiftShader) for the 3-D viewer only: it also composites the page in software GL, which costs
+# about one core for as long as any cell runs (benchmarks/bench_notebook.py), so pages without the viewer go without
+SOFTWARE_WEBGL = ["--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
 
 
 def free_port() -> int:
@@ -123,8 +121,9 @@ class LiveNotebook:
 
 
 @contextlib.contextmanager
-def served(notebook: str, *args: str, seconds: float = 180):
-    """`marimo run notebooks/<notebook>` (or a path) on a free loopback port, one page open in Chromium, first run settled."""
+def served(notebook: str, *args: str, seconds: float = 180, webgl: bool = False, executable: str | None = None):
+    """`marimo run notebooks/<notebook>` (or a path) on a free loopback port, one page open in Chromium (`executable`, by
+    default Debian's; with software WebGL if `webgl`), first run settled."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -136,7 +135,8 @@ def served(notebook: str, *args: str, seconds: float = 180):
     server = subprocess.Popen([*cmd, *(["--", *args] if args else [])], cwd=ROOT, stdout=log, stderr=log, env=env)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            flags = CHROMIUM_ARGS + (SOFTWARE_WEBGL if webgl else [])
+            browser = p.chromium.launch(executable_path=executable or CHROMIUM, args=flags)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             live = LiveNotebook(page)
             for _ in range(60):  # the server needs a few seconds to start
@@ -151,3 +151,44 @@ def served(notebook: str, *args: str, seconds: float = 180):
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+# Actions on a page: each returns `go(page)` for `LiveNotebook.act`.
+
+
+def control(page, kind: str, label: str, part: str = "input"):
+    """The `part` (input, select, [role=slider], button) inside the marimo control `kind` whose label contains `label`."""
+    return page.locator(f'marimo-{kind}[data-label*="{label}"]').locator(part)
+
+
+def set_number(label: str, value: str):
+    def go(page):
+        box = control(page, "number", label)
+        box.fill(value)
+        box.press("Enter")
+
+    return go
+
+
+def choose(label: str, option: str):
+    return lambda page: control(page, "dropdown", label, "select").select_option(option)
+
+
+def slide(label: str, presses: int, key: str = "ArrowRight"):
+    def go(page):
+        thumb = control(page, "slider", label, '[role="slider"]')
+        thumb.focus()
+        for _ in range(presses):
+            thumb.press(key)
+        thumb.blur()  # a debounced slider sends its value when released
+
+    return go
+
+
+def submit(button: str, **numbers: str):
+    def go(page):
+        for label, value in numbers.items():
+            set_number(label, value)(page)
+        page.get_by_role("button", name=button).click()
+
+    return go

@@ -7,42 +7,13 @@ reports every cell error, also those the app view hides).
 
 import pytest
 
-from tests.notebooks.browser import CHROMIUM, ROOT, served
+from tests.notebooks.browser import CHROMIUM, ROOT, choose, control, served, set_number, slide, submit
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium'; .ci/run installs it)"),
 ]
 pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
 SHOTS = ROOT / "reports" / "screenshots"
-
-
-def control(page, kind: str, label: str, part: str = "input"):
-    """The `part` (input, select, [role=slider], button) inside the marimo control `kind` whose label contains `label`."""
-    return page.locator(f'marimo-{kind}[data-label*="{label}"]').locator(part)
-
-
-def set_number(label: str, value: str):
-    def go(page):
-        box = control(page, "number", label)
-        box.fill(value)
-        box.press("Enter")
-
-    return go
-
-
-def choose(label: str, option: str):
-    return lambda page: control(page, "dropdown", label, "select").select_option(option)
-
-
-def slide(label: str, presses: int, key: str = "ArrowRight"):
-    def go(page):
-        thumb = control(page, "slider", label, '[role="slider"]')
-        thumb.focus()
-        for _ in range(presses):
-            thumb.press(key)
-        thumb.blur()  # a debounced slider sends its value when released
-
-    return go
 
 
 def weights_shown(page) -> list[str]:
@@ -108,17 +79,8 @@ def test_04_one_chain_structure_and_preset_change():
         assert weights_shown(nb.page) == ["0", "0", "1"]
 
 
-def submit(button: str, **numbers: str):
-    def go(page):
-        for label, value in numbers.items():
-            set_number(label, value)(page)
-        page.get_by_role("button", name=button).click()
-
-    return go
-
-
 def test_05_trains_only_when_asked():
-    with served("05_sampling_trajectories.py", "--no-gate", "--samples", "2") as nb:
+    with served("05_sampling_trajectories.py", "--no-gate", "--samples", "2", webgl=True) as nb:
         assert "Nothing has run yet" in "".join(nb.outputs().values())
         assert "What this run says" not in "".join(nb.outputs().values())
         nb.act(submit("Train and sample", **{"training steps": "30", "sampling steps": "8"}), 300)
@@ -145,7 +107,7 @@ def test_07_opens_on_the_committed_results():
 
 
 def test_08_step_slider_moves_the_picture():
-    with served("08_your_trajectory.py") as nb:
+    with served("08_your_trajectory.py", webgl=True) as nb:
         opened(nb, "08_your_trajectory")
         changes(nb, "projected on its two main axes", slide("step", 2, "ArrowLeft"))
         canvases, last, before_last = nb.viewer_steps()
