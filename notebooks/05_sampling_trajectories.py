@@ -335,7 +335,7 @@ def _(charts, metrics, mo, report, structure, traj, ui):
         [
             mo.md(f"## Final structures against the target (the best sample, {_best}, is drawn)"),
             mo.ui.altair_chart(charts.projection_chart(metrics.ca_projection(traj.final[_best], structure), "final vs target")),
-            ui.table_view(report.rename(charts.SAMPLE_WORDS, strict=False), first=("sample",)),
+            ui.table_view(report, first=("sample",)),
         ]
     )
     return

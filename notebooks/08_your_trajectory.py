@@ -231,10 +231,10 @@ def _(reference, traj, viewer):
 
 
 @app.cell
-def _(charts, diagnosis, mo, pl, ui):
+def _(diagnosis, mo, pl, ui):
     _o = pl.DataFrame([diagnosis.outcome]).select(pl.all().round_sig_figs(4))
     ui.print_table("final state against the reference", _o)
-    mo.vstack([mo.md("## Final state against the reference"), ui.table_view(_o.rename(charts.SAMPLE_WORDS, strict=False))])
+    mo.vstack([mo.md("## Final state against the reference"), ui.table_view(_o)])
     return
 
 

@@ -299,8 +299,18 @@ def mobility_heatmap(frame: pl.DataFrame) -> alt.Chart:
     )
 
 
-# metrics.sample_report's and a trajectory outcome's columns in words, with units, for tables
-SAMPLE_WORDS = {
+# column names in words, with units: every table a notebook shows (ui.table_view) is labelled with these
+COLUMN_WORDS = {
+    "readout": "read-out",
+    "closed_form": "closed form (Å)",
+    "monte_carlo": "Monte Carlo (Å)",
+    "mc_rel_error": "Monte Carlo relative error",
+    "over_sigma": "÷ σ",
+    "isotropic_over_sigma": "isotropic noise ÷ σ",
+    "variance_share": "share of the noise variance",
+    "amplitude_over_sigma": "amplitude s_l ÷ σ",
+    "final_loss": "final training loss",
+    "train_seconds": "training time (s)",
     "rmsd": "RMSD to target (Å)",
     "rg_ratio": "Rg ÷ target's Rg",
     "bond_error": "mean bond length error (Å)",

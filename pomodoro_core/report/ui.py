@@ -171,10 +171,15 @@ def rounded(df):
 
 def table_view(df, first: tuple[str, ...] = (), page_size: int = 20):
     """An interactive table that fits the page: the `first` columns lead and stay in view when the table scrolls
-    sideways, floats read as 4 significant figures, long text wraps instead of widening the table."""
+    sideways, floats read as 4 significant figures, long text wraps instead of widening the table, and the columns
+    named in `charts.COLUMN_WORDS` are labelled in words."""
     import polars as pl
 
-    shown = rounded(df).select(*first, *(c for c in df.columns if c not in first))
+    from .charts import COLUMN_WORDS
+
+    words = {c: COLUMN_WORDS[c] for c in df.columns if c in COLUMN_WORDS}
+    shown = rounded(df).select(*first, *(c for c in df.columns if c not in first)).rename(words)
+    first = tuple(words.get(c, c) for c in first)
     floats = [c for c, kind in shown.schema.items() if kind == pl.Float64]
     long_text = [c for c, kind in shown.schema.items() if kind == pl.String and (shown[c].str.len_chars().max() or 0) > 30]
     return mo.ui.table(

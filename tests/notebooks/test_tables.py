@@ -31,3 +31,11 @@ def test_numbers_show_four_figures_missing_ones_stay_missing_and_long_text_wraps
     assert args["wrapped-columns"] == ["how"]
     page = table._searched_manager.apply_formatting(table._format_mapping).data  # what the page is sent
     assert page["value"].to_list() == ["9.508", None]
+
+
+def test_columns_are_labelled_in_words_and_lead_under_their_new_names():
+    raw = pl.DataFrame({"sample": [0], "rmsd": [1.5], "rg_ratio": [0.9]})
+    table = ui.table_view(raw, first=("rmsd",))
+    shown = [c for c in table.data.columns if not c.startswith("_marimo")]
+    assert shown == ["RMSD to target (Å)", "sample", "Rg ÷ target's Rg"]
+    assert table._component_args["freeze-columns-left"] == ["RMSD to target (Å)"]
