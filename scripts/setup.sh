@@ -16,7 +16,7 @@ if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   fi
 fi
 
-if ! "$PYTHON" -c "import marimo, numpy, scipy, polars, altair, gemmi, pydoe, pytest, hypothesis, ruff, playwright, importlinter, ray, pomodoro_core.core" 2>/dev/null \
+if ! "$PYTHON" -c "import marimo, numpy, scipy, polars, altair, gemmi, pydoe, pytest, hypothesis, ruff, playwright, importlinter, ray, psutil, pomodoro_core.core" 2>/dev/null \
    || ! "$PYTHON" -m pip show --quiet pomodoro-diagnostics >/dev/null 2>&1; then
   echo "setup: installing pomodoro-diagnostics and its dependencies"
   "$PYTHON" -m pip install --quiet -e ".[dev]"
