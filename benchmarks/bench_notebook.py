@@ -1,6 +1,6 @@
 """Notebook 05 in the browser against the same run as a script, quiet and loaded (issue 13).
 
-    python benchmarks/bench_notebook.py [--steps 300]
+    python benchmarks/bench_notebook.py [--steps 600] [--repeats 3]
 
 The same training run (05's defaults, `--no-cache --no-gate --samples 2`, `--steps N`), each alone
 ("quiet") and beside one process spinning on a core ("loaded": what any other job does to a 2-core
@@ -11,7 +11,7 @@ machine):
   would be: the kernel then competes only with the load.
 Printed per run: the training seconds the run reports itself (the same `result.seconds` in both), the
 CPU seconds of the kernel's process and of the browser's during the run, and the wall time from the start
-of the script, or from the click, to the last output. Ratios come from this one run.
+of the script, or from the click, to the last output: medians over interleaved rounds; ratios from this one run.
 Needs Debian's chromium and playwright (the dev extra).
 """
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from ..training.metrics import BOND_TOL, CA_CA_TOL, CA_CA_TRANS
-
 READOUT_ORDER = ["atom", "residue", "chain", "complex", "atom_vs_residue", "residue_vs_chain", "chain_vs_complex"]
 
 
@@ -298,27 +296,6 @@ def mobility_heatmap(frame: pl.DataFrame) -> alt.Chart:
         .properties(width=560, height=300)
     )
 
-
-# column names in words, with units: every table a notebook shows (ui.table_view) is labelled with these
-COLUMN_WORDS = {
-    "readout": "read-out",
-    "closed_form": "closed form (Å)",
-    "monte_carlo": "Monte Carlo (Å)",
-    "mc_rel_error": "Monte Carlo relative error",
-    "over_sigma": "÷ σ",
-    "isotropic_over_sigma": "isotropic noise ÷ σ",
-    "variance_share": "share of the noise variance",
-    "amplitude_over_sigma": "amplitude s_l ÷ σ",
-    "final_loss": "final training loss",
-    "train_seconds": "training time (s)",
-    "rmsd": "RMSD to target (Å)",
-    "rg_ratio": "Rg ÷ target's Rg",
-    "bond_error": "mean bond length error (Å)",
-    "bond_violations": f"share of bonds off by > {BOND_TOL:g} Å",
-    "ca_ca_violations": f"share of CA–CA outside {CA_CA_TRANS:g} ± {CA_CA_TOL:g} Å",
-    "order_free_rmsd": "order-free CA RMSD (Å)",
-    "own_slot": "share of residues in their own slot",
-}
 
 TRAJECTORY_WORDS = {
     "rmsd_x": "sample to target",

@@ -14,6 +14,8 @@ import time
 
 import marimo as mo
 
+from ..training.metrics import BOND_TOL, CA_CA_TOL, CA_CA_TRANS
+
 
 def fail(message: str):
     """Stop with a clear message: a red callout in a notebook, exit code 2 in a script."""
@@ -162,6 +164,28 @@ def weight_controls(preset_name: str, args) -> tuple:
     )
 
 
+# column names in words, with units: every table a notebook shows (table_view) is labelled with these
+COLUMN_WORDS = {
+    "readout": "read-out",
+    "closed_form": "closed form (Å)",
+    "monte_carlo": "Monte Carlo (Å)",
+    "mc_rel_error": "Monte Carlo relative error",
+    "over_sigma": "÷ σ",
+    "isotropic_over_sigma": "isotropic noise ÷ σ",
+    "variance_share": "share of the noise variance",
+    "amplitude_over_sigma": "amplitude s_l ÷ σ",
+    "final_loss": "final training loss",
+    "train_seconds": "training time (s)",
+    "rmsd": "RMSD to target (Å)",
+    "rg_ratio": "Rg ÷ target's Rg",
+    "bond_error": "mean bond length error (Å)",
+    "bond_violations": f"share of bonds off by > {BOND_TOL:g} Å",
+    "ca_ca_violations": f"share of CA–CA outside {CA_CA_TRANS:g} ± {CA_CA_TOL:g} Å",
+    "order_free_rmsd": "order-free CA RMSD (Å)",
+    "own_slot": "share of residues in their own slot",
+}
+
+
 def rounded(df):
     """Floats to 4 significant figures, float32 widened first (so no float32 noise such as 9.508000373840332)."""
     import polars as pl
@@ -172,10 +196,8 @@ def rounded(df):
 def table_view(df, first: tuple[str, ...] = (), page_size: int = 20):
     """An interactive table that fits the page: the `first` columns lead and stay in view when the table scrolls
     sideways, floats read as 4 significant figures, long text wraps instead of widening the table, and the columns
-    named in `charts.COLUMN_WORDS` are labelled in words."""
+    named in `COLUMN_WORDS` are labelled in words."""
     import polars as pl
-
-    from .charts import COLUMN_WORDS
 
     words = {c: COLUMN_WORDS[c] for c in df.columns if c in COLUMN_WORDS}
     shown = rounded(df).select(*first, *(c for c in df.columns if c not in first)).rename(words)
