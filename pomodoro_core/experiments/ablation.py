@@ -55,6 +55,7 @@ from ..core.params import FLAGS, Flag, parser_for
 from ..core.presets import get_preset
 from ..core.sampling import SamplerConfig
 from ..core.structure import Structure, contiguous_crop, find_structure, load_structure, spatial_crop
+from ..training.cache import TRAINING_CODE, code_digest
 from ..training.denoiser import ModelConfig
 from ..training.trainer import TrainConfig, centred_coords, default_device, pin_threads, train
 from .design import fractional_factorial
@@ -354,6 +355,10 @@ def run_file(out: Path, arm: Arm, seed: int) -> Path:
     return out / "runs" / f"{safe}__seed{seed}.json"
 
 
+# the files whose code decides a run's record: training, sampling, measuring (`meta["code"]` is their digest)
+RECORD_CODE = (*TRAINING_CODE, "core/sampling.py", "training/sampler.py", "training/metrics.py", "experiments/evaluation.py")
+
+
 def reproduce_command(arm: Arm, seed: int, budget: Budget, out: str) -> str:
     return f"python -m pomodoro_core.experiments.ablation --budget {budget.name} --seeds {seed} --only '{arm.name}' --out {out}"
 
@@ -379,6 +384,7 @@ def run_arm(arm: Arm, seed: int, budget: Budget, out: str = "results/ablation", 
         "threads": threads,
         "device": str(device),
         "torch": torch.__version__,
+        "code": code_digest(RECORD_CODE),
         "command": reproduce_command(arm, seed, budget, out),
         "structures": [s.name for s in structures],
     }
@@ -423,7 +429,7 @@ class Results:
     sampling: pl.DataFrame  # (arm, seed, structure, setting, outcomes)
 
 
-META_FIELDS = {"arm": str, "seed": int, "budget": str, "status": str, "command": str, "arch": str}
+META_FIELDS = {"arm": str, "seed": int, "budget": str, "status": str, "command": str, "arch": str, "code": str}
 
 
 def read_run(path: Path) -> dict:

@@ -1,7 +1,7 @@
 """Trained runs on disk: checkpoints (read with `torch.load(weights_only=True)`) and a cache keyed by configuration.
 
 The key covers the configuration, the structures, the device kind, the thread count,
-the torch version and the code that decides a trained model (`_CODE`), so a
+the torch version and the code that decides a trained model (`TRAINING_CODE`), so a
 configuration already trained is loaded, never retrained, and a code change retrains.
 """
 
@@ -60,7 +60,7 @@ def load_checkpoint(
     )
 
 
-_CODE = (  # the files whose code decides a trained model, relative to the package
+TRAINING_CODE = (  # the files whose code decides a trained model, relative to the package
     "training/context.py",
     "training/inputs.py",
     "training/transformer.py",
@@ -84,10 +84,17 @@ def cache_key(structure: Structure | Sequence[Structure], config: TrainConfig, d
         h.update(np.ascontiguousarray(s.coords).tobytes())
         h.update("|".join(s.atom_name.tolist() + s.residue_name.tolist()).encode())
     h.update(f"{torch.device(device).type}|{torch.__version__}|{os.environ.get(THREADS_ENV, '1')}".encode())
-    here = Path(__file__).resolve().parents[1]
-    for name in _CODE:
-        h.update((here / name).read_bytes())
+    h.update(code_digest(TRAINING_CODE).encode())
     return h.hexdigest()[:20]
+
+
+def code_digest(files: Sequence[str]) -> str:
+    """sha256 (12 hex digits) of these package files (paths relative to the package): which code made a result."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parents[1]
+    for name in files:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def default_cache_dir() -> Path:

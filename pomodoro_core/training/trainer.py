@@ -195,6 +195,21 @@ def training_batch(x0_all: torch.Tensor, ctx_all: Context, B: int, generator) ->
     return x0_all.index_select(0, idx), ctx_all.select(idx)
 
 
+def flat_parameters(params: list[torch.Tensor]) -> torch.Tensor:
+    """One leaf tensor holding every parameter, its .grad holding every gradient; each parameter and its
+    gradient become views into them, so that clipping and AdamW are a few ops on one tensor, not ~10 per
+    parameter (autograd adds into an existing .grad in place, so the views stay views)."""
+    flat = torch.cat([p.detach().reshape(-1) for p in params]).requires_grad_()
+    flat.grad = torch.zeros_like(flat)
+    start = 0
+    for p in params:
+        n = p.numel()
+        p.data = flat.detach()[start : start + n].view_as(p)
+        p.grad = flat.grad[start : start + n].view_as(p)
+        start += n
+    return flat
+
+
 def _stopped(reason: str, step: int) -> str:
     return f"diverged: {reason}; stopped, metrics of the {step} completed steps kept"
 
@@ -237,7 +252,8 @@ def train(
     x0_all = centred_coords(structure, device)
     loss_fn = config.loss
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    flat = flat_parameters(params)
+    opt = torch.optim.AdamW([flat], lr=config.lr, weight_decay=config.weight_decay, fused=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: _lr_factor(k, config))
     dist, B = config.training_sigma, config.batch_size
     rows, sample_cols = [], {k: [] for k in ("step", "sample", "sigma", *TERMS, *(f"mse_{t}" for t in TERMS))}
@@ -266,9 +282,9 @@ def train(
             break
         probe = config.probe_every and step % config.probe_every == 0
         norms = level_grad_norms(terms, params) if probe else {}
-        opt.zero_grad(set_to_none=True)
+        flat.grad.zero_()
         loss.backward()
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, config.grad_clip))
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(flat, config.grad_clip))
         if not math.isfinite(grad_norm):
             status = _stopped(f"the gradient norm became {grad_norm} at step {step + 1}", step)
             break

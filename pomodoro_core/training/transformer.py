@@ -94,7 +94,7 @@ class MultiscaleTransformer(nn.Module):
         self,
         ctx: Context,
         width: int = 64,
-        heads: int = 4,
+        heads: int = 2,
         blocks: int = 2,
         identity: str = "none",
         atom_window: int | None = None,  # None: full attention (`ModelConfig.atom_window` sets the model's)
