@@ -24,6 +24,7 @@ bench: setup
 	$(PYTHON) benchmarks/bench_training.py
 	$(PYTHON) benchmarks/bench_large.py
 	$(PYTHON) benchmarks/bench_speed.py
+	$(PYTHON) benchmarks/bench_compile.py
 	$(PYTHON) benchmarks/bench_notebook.py
 
 # lint fixes what it can: ruff, then marimo's canonical cell form (signatures, returns), then checks the layers

@@ -4,8 +4,10 @@
 
 Prints training steps/s and sampler steps/s on the CPU (and on CUDA when present),
 for both backbones (transformer, geometric) at the default crop (32 residues) and at
-256 residues, with the geometric/transformer ratio from the same run; then the wall
-time of a default run (the default budget of `trainer.default_budget`).
+256 residues, with the geometric/transformer ratio from the same run; the ablation budget's
+steps/s, the hours its whole design takes at that rate and the steps per run that fit in one
+hour (how the GPU budget is sized: run this on the GPU); then the wall time of a default run
+(the default budget of `trainer.default_budget`).
 Figures from one run on a shared machine are noisy: compare the ratios printed
 next to the absolute times, not absolute times across machines.
 """
@@ -13,6 +15,7 @@ next to the absolute times, not absolute times across machines.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from dataclasses import replace
@@ -62,6 +65,20 @@ def architecture_rates(structures: dict, device, rate_steps: int, large_steps: i
         print(f"    {label:>22} geometric / transformer: training {tg / tt:.2f}×, sampler {sg / st:.2f}× the rate")
 
 
+def budget_sizing(design: ablation.Budget, rate: float, device: str) -> None:
+    """The ablation's training time at the measured rate, and the steps per run that fit in one hour.
+    On CPU runs go side by side, one per core (single-thread workers); on a GPU one at a time (conservative:
+    runs sharing a GPU with --gpus-per-run slow each other by an amount this benchmark does not measure)."""
+    runs = 2 * len(ablation.arms())  # every arm, seeds 0 1
+    at_once = (os.cpu_count() or 1) if device == "cpu" else 1
+    hours = runs * design.steps / rate / at_once / 3600
+    fit = int(3600 * rate * at_once / runs)
+    print(
+        f"  the whole design ({runs} runs, {at_once} at a time): {hours:.2f} h of training at this rate "
+        f"(sampling and measuring not included); steps per run that fit in one hour: {fit} (budget: {design.steps})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the full default run")
@@ -97,6 +114,7 @@ def main() -> None:
             f"  ablation budget '{design.name}' ({len(crops)} crops together, batch {design.batch_size}): "
             f"{tr_design:.1f} steps/s; {design.steps} steps ≈ {design.steps / tr_design:.0f} s per run"
         )
+        budget_sizing(design, tr_design, dev)
         architecture_rates({"default crop (32 res)": structure, "256 residues": large}, dev, args.rate_steps, args.large_steps)
         if not args.quick:
             r = train(structure, reviewed_t, dev)

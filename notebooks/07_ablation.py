@@ -71,9 +71,14 @@ def _(errors, report, resp, results, ui):
 
 
 @app.cell
-def _(main, results, ui, verdict):
+def _(ablation, main, results, ui, verdict):
     _meta = results.runs
     _text = "\n".join(f"- {line}" for line in verdict)
+    _code = _meta["code"][0]
+    _same = _code == ablation.current_code()
+    _code_line = f"code {_code}" + (
+        " (this checkout's)" if _same else f" (this checkout's is {ablation.current_code()}: rerun to reproduce with it)"
+    )
     for _r in main.head(8).iter_rows(named=True):
         ui.key_figure(f"training effect on ln residue gain, {_r['term']}", _r["effect"])
     ui.verdict(
@@ -81,7 +86,7 @@ def _(main, results, ui, verdict):
         f"""{_text}
 
     {_meta.height} runs (budget **{_meta["budget"][0]}**, seeds {sorted(_meta["seed"].unique().to_list())},
-    {_meta["threads"][0]} thread per process, {_meta["device"][0]}, torch {_meta["torch"][0]}).
+    {_meta["threads"][0]} thread per process, {_meta["device"][0]}, torch {_meta["torch"][0]}, {_code_line}).
     An effect is *clear* when its 95 % interval excludes 0; gain ratios below 1 mean the fix denoises better.""",
     )
     return

@@ -359,6 +359,11 @@ def run_file(out: Path, arm: Arm, seed: int) -> Path:
 RECORD_CODE = (*TRAINING_CODE, "core/sampling.py", "training/sampler.py", "training/metrics.py", "experiments/evaluation.py")
 
 
+def current_code() -> str:
+    """The digest a run made by this checkout records."""
+    return code_digest(RECORD_CODE)
+
+
 def reproduce_command(arm: Arm, seed: int, budget: Budget, out: str) -> str:
     return f"python -m pomodoro_core.experiments.ablation --budget {budget.name} --seeds {seed} --only '{arm.name}' --out {out}"
 
@@ -384,7 +389,7 @@ def run_arm(arm: Arm, seed: int, budget: Budget, out: str = "results/ablation", 
         "threads": threads,
         "device": str(device),
         "torch": torch.__version__,
-        "code": code_digest(RECORD_CODE),
+        "code": current_code(),
         "command": reproduce_command(arm, seed, budget, out),
         "structures": [s.name for s in structures],
     }
@@ -438,6 +443,7 @@ def read_run(path: Path) -> dict:
         rec = json.loads(path.read_text())
         meta = rec["meta"]
         meta.setdefault("arch", "transformer")  # runs written before the geometric backbone existed
+        meta.setdefault("code", "unrecorded")  # runs written before records named their code
         for key, typ in META_FIELDS.items():
             if not isinstance(meta[key], typ) or isinstance(meta[key], bool):
                 raise TypeError(f"meta {key} is {meta[key]!r}, not {typ.__name__}")
@@ -471,6 +477,11 @@ def load(out: str | Path) -> Results:
     runs = pl.DataFrame(metas)
     if runs["budget"].n_unique() > 1:
         raise ParameterError(f"{out} mixes budgets {sorted(runs['budget'].unique())}: keep one budget per folder")
+    if runs["code"].n_unique() > 1:  # a paired difference across code versions would confound code with the factor
+        raise ParameterError(
+            f"{out} mixes runs of different code {sorted(runs['code'].unique())}: rerun the older ones "
+            f"(this checkout's code is {current_code()}) or keep one code version per folder"
+        )
     dup = runs.group_by("arm", "seed").len().filter(pl.col("len") > 1)
     if dup.height:  # file names are unique per (arm, seed); a renamed copy would be counted twice
         raise ParameterError(f"duplicate runs in {out} (one seed each, not extra seeds): {dup.select('arm', 'seed').rows()}")

@@ -12,6 +12,8 @@ numbers do not depend on where or beside what it ran.  Results come back to the 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -53,6 +55,19 @@ def one_thread_worker() -> None:
     pin_threads()
 
 
+def pool_worker() -> None:
+    """Initialiser of a local pool's worker: one intra-op thread, and an end with the driver.  A driver that is
+    killed outright (not interrupted) would otherwise leave its workers computing runs that nobody will write."""
+    one_thread_worker()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def fan_out(fn: Callable, jobs: Iterable[tuple], executor: Executor) -> Iterator:
     """fn(*job) for every job, yielding each result as it finishes (in completion order)."""
     jobs = list(jobs)
@@ -65,7 +80,7 @@ def fan_out(fn: Callable, jobs: Iterable[tuple], executor: Executor) -> Iterator
         for job in jobs:
             yield fn(*job)
     else:
-        with ProcessPoolExecutor(executor.workers, mp_context=get_context("spawn"), initializer=one_thread_worker) as pool:
+        with ProcessPoolExecutor(executor.workers, mp_context=get_context("spawn"), initializer=pool_worker) as pool:
             for fut in as_completed([pool.submit(fn, *job) for job in jobs]):
                 yield fut.result()
 

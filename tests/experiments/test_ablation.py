@@ -121,6 +121,10 @@ def test_broken_or_mixed_tables_are_refused_with_one_line(quick_design, tmp_path
     (runs / "other.json").write_text(json.dumps(rec))
     with pytest.raises(ParameterError, match="mixes budgets"):
         ablation.load(tmp_path)
+    rec["meta"] |= {"budget": "quick", "code": "0123456789ab", "seed": 99}  # a run of other code: not comparable
+    (runs / "other.json").write_text(json.dumps(rec))
+    with pytest.raises(ParameterError, match=f"mixes runs of different code .*this checkout's code is {ablation.current_code()}"):
+        ablation.load(tmp_path)
     with pytest.raises(ParameterError, match="no ablation runs"):
         ablation.load(tmp_path / "empty")
 
