@@ -1,5 +1,7 @@
 """Tests of pomodoro_core/training/trainer.py."""
 
+import copy
+
 import pytest
 import torch
 
@@ -7,7 +9,7 @@ from pomodoro_core.core.errors import ParameterError
 from pomodoro_core.core.presets import get_preset
 from pomodoro_core.training.denoiser import ModelConfig
 from pomodoro_core.training.losses import DenoisingLoss
-from pomodoro_core.training.trainer import TrainConfig, train
+from pomodoro_core.training.trainer import TrainConfig, flat_parameters, train
 from tests.helpers import quick
 
 
@@ -66,3 +68,30 @@ def test_a_short_training_run_lowers_the_loss(crop):
     loss = r.metrics["loss"]
     assert r.completed
     assert loss[-40:].mean() < 0.6 * loss[:40].mean()
+
+
+def test_flat_parameters_step_like_adamw_on_each_parameter():
+    """Parameters and gradients as views of one flat tensor: gradients land in it, and fused AdamW plus clipping
+    on it move every parameter as per-parameter AdamW and clipping do (to float rounding)."""
+    torch.manual_seed(0)
+    ref = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.SiLU(), torch.nn.Linear(7, 3))
+    flat_model = copy.deepcopy(ref)
+    start = [p.detach().clone() for p in ref.parameters()]
+    flat = flat_parameters(list(flat_model.parameters()))
+    opt_ref = torch.optim.AdamW(ref.parameters(), lr=0.05, weight_decay=0.1, foreach=False)
+    opt_flat = torch.optim.AdamW([flat], lr=0.05, weight_decay=0.1, fused=True)
+    x = torch.randn(16, 5)
+    for _ in range(5):
+        opt_ref.zero_grad()
+        flat.grad.zero_()
+        (ref(x) ** 2).sum().backward()
+        (flat_model(x) ** 2).sum().backward()
+        n_ref = torch.nn.utils.clip_grad_norm_(ref.parameters(), 1.0)
+        n_flat = torch.nn.utils.clip_grad_norm_(flat, 1.0)
+        assert float(n_flat) == pytest.approx(float(n_ref), rel=1e-5) and float(n_ref) > 1.0  # clipping acts
+        opt_ref.step()
+        opt_flat.step()
+    for p_ref, p_flat, p0 in zip(ref.parameters(), flat_model.parameters(), start, strict=True):
+        assert p_flat.grad.untyped_storage().data_ptr() == flat.grad.untyped_storage().data_ptr()  # still views
+        assert torch.allclose(p_flat, p_ref, atol=1e-6) and not torch.allclose(p_ref, p0, atol=1e-3)  # both moved
+    assert torch.equal(torch.cat([p.detach().reshape(-1) for p in flat_model.parameters()]), flat.detach())
