@@ -74,11 +74,8 @@ def _(errors, report, resp, results, ui):
 def _(ablation, main, results, ui, verdict):
     _meta = results.runs
     _text = "\n".join(f"- {line}" for line in verdict)
-    _code = _meta["code"][0]
-    _same = _code == ablation.current_code()
-    _code_line = f"code {_code}" + (
-        " (this checkout's)" if _same else f" (this checkout's is {ablation.current_code()}: rerun to reproduce with it)"
-    )
+    _code, _here = _meta["code"][0], ablation.current_code()
+    _code_line = f"code {_code}, " + ("this checkout's" if _code == _here else f"not this checkout's {_here}: rerun to reproduce")
     for _r in main.head(8).iter_rows(named=True):
         ui.key_figure(f"training effect on ln residue gain, {_r['term']}", _r["effect"])
     ui.verdict(
