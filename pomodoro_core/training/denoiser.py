@@ -21,7 +21,7 @@ from ..core.errors import ParameterError
 from .context import Context
 from .geometric import MultiscaleGeometric
 from .inputs import IDENTITIES
-from .preconditioner import NOISE_CONDITIONINGS, PRECOND_SIGMAS, MultiscalePrecond
+from .preconditioner import NOISE_CONDITIONINGS, PRECISIONS, PRECOND_SIGMAS, MultiscalePrecond
 from .transformer import MultiscaleTransformer
 
 ARCHITECTURES = ("transformer", "geometric")
@@ -41,6 +41,7 @@ class ModelConfig:
     arch: str = "transformer"
     neighbours: int = 16  # k of the geometric backbone's nearest-neighbour attention
     atom_window: int = 256  # keys each block of atoms sees in the transformer's atom track (all atoms up to this many)
+    precision: str = "fp32"  # "bf16": the backbone under bfloat16 autocast (preconditioner.py)
 
     def __post_init__(self):
         for name, allowed in (
@@ -48,6 +49,7 @@ class ModelConfig:
             ("precond_sigma", PRECOND_SIGMAS),
             ("noise_conditioning", NOISE_CONDITIONINGS),
             ("identity", IDENTITIES),
+            ("precision", PRECISIONS),
         ):
             if getattr(self, name) not in allowed:
                 raise ParameterError(f"{name} must be one of {allowed} (got {getattr(self, name)!r})")
@@ -75,7 +77,7 @@ def build_denoiser(config: ModelConfig, ctx: Context, sigma_data: float) -> Mult
         backbone = MultiscaleGeometric(ctx, sigma_data, *size, neighbours=config.neighbours)
     else:
         backbone = MultiscaleTransformer(ctx, *size, atom_window=config.atom_window)
-    return MultiscalePrecond(backbone, sigma_data, config.precond_sigma, config.noise_conditioning)
+    return MultiscalePrecond(backbone, sigma_data, config.precond_sigma, config.noise_conditioning, config.precision)
 
 
 def n_parameters(model: nn.Module) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import torch
 
 from pomodoro_core.core.errors import ParameterError
 from pomodoro_core.experiments import ablation
@@ -169,6 +170,11 @@ def test_resume_runs_a_cut_off_file_again(quick_design, tmp_path):
         (["--seeds", "99999999999999999999"], "argument --seeds: must be a whole number"),
         (["--budget", "huge"], "invalid choice"),
         (["--steps", "-5"], "unrecognized arguments: --steps -5"),
+        pytest.param(
+            ["--budget", "gpu-bf16"],
+            "budget gpu-bf16 trains in bf16, which runs on CUDA only",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present: bf16 is allowed"),
+        ),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
