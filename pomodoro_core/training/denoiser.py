@@ -41,6 +41,7 @@ class ModelConfig:
     arch: str = "transformer"
     neighbours: int = 16  # k of the geometric backbone's nearest-neighbour attention
     atom_window: int = 256  # keys each block of atoms sees in the transformer's atom track (all atoms up to this many)
+    residue_window: int = 256  # the same for its residue track (all residues up to this many)
     precision: str = "fp32"  # "bf16": the backbone under bfloat16 autocast (preconditioner.py)
 
     def __post_init__(self):
@@ -57,8 +58,9 @@ class ModelConfig:
             raise ParameterError(f"width ({self.width}) must be a positive multiple of heads ({self.n_heads})")
         if self.blocks < 0:
             raise ParameterError(f"blocks must be >= 0 (got {self.blocks})")
-        if self.atom_window < 4 or self.atom_window % 4:
-            raise ParameterError(f"atom_window must be a multiple of 4, >= 4 (got {self.atom_window})")
+        for name in ("atom_window", "residue_window"):
+            if getattr(self, name) < 4 or getattr(self, name) % 4:
+                raise ParameterError(f"{name} must be a multiple of 4, >= 4 (got {getattr(self, name)})")
         if self.neighbours < 1:
             raise ParameterError(f"neighbours must be >= 1 (got {self.neighbours})")
 
@@ -76,7 +78,7 @@ def build_denoiser(config: ModelConfig, ctx: Context, sigma_data: float) -> Mult
     if config.arch == "geometric":
         backbone = MultiscaleGeometric(ctx, sigma_data, *size, neighbours=config.neighbours)
     else:
-        backbone = MultiscaleTransformer(ctx, *size, atom_window=config.atom_window)
+        backbone = MultiscaleTransformer(ctx, *size, atom_window=config.atom_window, residue_window=config.residue_window)
     return MultiscalePrecond(backbone, sigma_data, config.precond_sigma, config.noise_conditioning, config.precision)
 
 

@@ -3,10 +3,11 @@
     F_l(c_in x_l, c_noise_l; features)   for l in atoms, residue centroids, chain centroids
 
 Each track attends within its level; information passes up by segment means and
-down by broadcast.  The atom track attends locally, as AF3's atom transformer does:
-atoms in blocks of window/4 (in sequence order) see the `window` atoms around their
-block, so its cost grows linearly with atoms; a structure of at most `window` atoms
-sees all its atoms (full attention, the same computation as a global track).  The
+down by broadcast.  The atom and residue tracks attend locally, as AF3's atom
+transformer does: units in blocks of window/2 (in sequence order) see the `window`
+units around their block, so a step's cost grows linearly with atoms and residues; a
+level of at most `window` units sees all of them (full attention, the same
+computation as a global track).  The chain track is global.  The
 network reads raw coordinates, so random augmentation matters, as in pomodoro and AF3.
 It knows nothing of sigma beyond c_noise: the EDM preconditioning lives in `preconditioner.MultiscalePrecond`, which wraps it.
 
@@ -25,24 +26,32 @@ from .context import Context
 from .inputs import InputEmbedding
 
 
+def windows(t: torch.Tensor, window: int, blocks: int, dim: int) -> torch.Tensor:
+    """The `window` rows of `t` (along `dim`) centred on each of `blocks` blocks of window/2, out of range padded.
+
+    (..., N, ...) -> (..., blocks, window, ...).  Shifted by a quarter window, block b's keys are the halves b and
+    b + 1: two views side by side, so each row is copied twice (`unfold` would copy as much, and sum slower)."""
+    half = window // 2
+    pad = [0, 0] * (t.dim() - 1 - dim) + [half // 2, (blocks + 1) * half - t.shape[dim] - half // 2]
+    halves = F.pad(t, pad).unflatten(dim, (blocks + 1, half))
+    return torch.cat([halves.narrow(dim, 0, blocks), halves.narrow(dim, 1, blocks)], dim + 1)
+
+
 def local_attention(q, k, v, mask: torch.Tensor | None, window: int) -> torch.Tensor:
-    """Blocks of window/4 queries attend to the `window` keys centred on their block (B, H, N, D each).
+    """Blocks of window/2 queries attend to the `window` keys centred on their block (B, H, N, D each).
 
     Keys outside the structure or masked (padding) are left out with a large negative score, so that a
     block of padding only (whose output is discarded) stays finite."""
     B, H, N, D = q.shape
-    Q = window // 4
-    nb = -(-N // Q)
-    halo = (window - Q) // 2
-    right = nb * Q - N + (window - Q - halo)
-    qb = F.pad(q, (0, 0, 0, nb * Q - N)).view(B, H * nb, Q, D)
-    kb, vb = (F.pad(t, (0, 0, halo, right)).unfold(2, window, Q).transpose(-1, -2).reshape(B, H * nb, window, D) for t in (k, v))
+    nb = -(-N // (window // 2))
+    qb = F.pad(q, (0, 0, 0, nb * window // 2 - N)).reshape(B, H * nb, window // 2, D)
+    kb, vb = (windows(t, window, nb, 2).view(B, H * nb, window, D) for t in (k, v))
     valid = torch.ones(B, N, dtype=torch.bool, device=q.device) if mask is None else mask.expand(B, N)
-    valid = F.pad(valid, (halo, right)).unfold(1, window, Q)  # (B, nb, window)
+    valid = windows(valid, window, nb, 1)  # (B, nb, window)
     bias = torch.zeros(valid.shape, dtype=q.dtype, device=q.device).masked_fill_(~valid, torch.finfo(q.dtype).min / 2)
     bias = bias[:, None, :, None, :].expand(B, H, nb, 1, window).reshape(B, H * nb, 1, window)
     y = F.scaled_dot_product_attention(qb, kb, vb, attn_mask=bias)
-    return y.view(B, H, nb * Q, D)[:, :, :N]
+    return y.view(B, H, nb * window // 2, D)[:, :, :N]
 
 
 class Track(nn.Module):
@@ -71,9 +80,9 @@ class Track(nn.Module):
 class Block(nn.Module):
     """Up (atoms -> residues -> chains), attend at each level, down (chains -> residues -> atoms)."""
 
-    def __init__(self, width: int, heads: int, atom_window: int | None = None):
+    def __init__(self, width: int, heads: int, window_of: dict[str, int | None]):
         super().__init__()
-        self.tracks = nn.ModuleDict({lvl: Track(width, heads, atom_window if lvl == "atom" else None) for lvl in LEVELS})
+        self.tracks = nn.ModuleDict({lvl: Track(width, heads, window_of.get(lvl)) for lvl in LEVELS})
         self.up = nn.ModuleDict({lvl: nn.Linear(width, width) for lvl in ("residue", "chain")})
         self.down = nn.ModuleDict({lvl: nn.Linear(width, width) for lvl in ("atom", "residue")})
 
@@ -98,10 +107,11 @@ class MultiscaleTransformer(nn.Module):
         blocks: int = 2,
         identity: str = "none",
         atom_window: int | None = None,  # None: full attention (`ModelConfig.atom_window` sets the model's)
+        residue_window: int | None = None,  # the same for residues (`ModelConfig.residue_window`)
     ):
         super().__init__()
         self.inputs = InputEmbedding(ctx, width, identity, coord_dims=3)
-        self.blocks = nn.ModuleList(Block(width, heads, atom_window) for _ in range(blocks))
+        self.blocks = nn.ModuleList(Block(width, heads, {"atom": atom_window, "residue": residue_window}) for _ in range(blocks))
         self.out = nn.ModuleDict({lvl: nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 3)) for lvl in LEVELS})
         for head in self.out.values():  # F = 0 at initialisation (EDM / AF3 practice)
             nn.init.zeros_(head[1].weight)

@@ -1,5 +1,5 @@
-"""The transformer's local atom attention: the band it promises, exactly; full attention up to the window; finite
-gradients when a block holds only padding."""
+"""The transformer's local attention (atoms and residues): the band it promises, exactly; full attention up to the
+window; finite gradients when a block holds only padding."""
 
 import pytest
 import torch
@@ -15,15 +15,15 @@ from pomodoro_core.training.transformer import local_attention
 
 
 def band_mask(N: int, window: int) -> torch.Tensor:
-    """Second derivation: query i sees key j when j lies in the `window` keys centred on i's block of window/4."""
-    Q = window // 4
+    """Second derivation: query i sees key j when j lies in the `window` keys centred on i's block of window/2."""
+    Q = window // 2
     halo = (window - Q) // 2
     start = (torch.arange(N) // Q) * Q - halo
     j = torch.arange(N)
     return (j[None, :] >= start[:, None]) & (j[None, :] < start[:, None] + window)
 
 
-@pytest.mark.parametrize("N, window", [(37, 8), (64, 16), (100, 32), (5, 8)])
+@pytest.mark.parametrize("N, window", [(37, 8), (64, 16), (100, 32), (5, 8), (9, 8), (1, 4)])
 def test_local_attention_is_full_attention_under_the_band_mask(N, window):
     g = torch.Generator().manual_seed(N)
     q, k, v = (torch.randn(2, 3, N, 4, generator=g, dtype=torch.float64) for _ in range(3))
@@ -43,10 +43,11 @@ def two_crops(atoms_a: int, atoms_b: int):
     return [spatial_crop(s, atoms_a // 5, seed=0), spatial_crop(s, atoms_b // 5, seed=1)]
 
 
-def model_and_inputs(structures, window: int):
+def model_and_inputs(structures, window: int, residue_window: int = 256):
     ctx = Context.from_structures(structures, NoiseWeights(1, 1, 1), "cpu")
     torch.manual_seed(0)
-    model = build_denoiser(ModelConfig(width=16, heads=2, blocks=1, atom_window=window), ctx, 16.0)
+    config = ModelConfig(width=16, heads=2, blocks=1, atom_window=window, residue_window=residue_window)
+    model = build_denoiser(config, ctx, 16.0)
     for p in model.parameters():  # non-zero heads, so outputs depend on attention
         torch.nn.init.normal_(p, std=0.1)
     x = centred_coords(structures, "cpu") + torch.randn(ctx.n_structures, ctx.hierarchy.atom_residue.shape[-1], 3)
@@ -62,6 +63,14 @@ def test_within_the_window_the_atom_track_is_full_attention():
     assert torch.equal(*outs)
 
 
+def test_the_residue_track_is_local_above_its_window_only():
+    structures = two_crops(160, 120)  # 32 and 24 residues
+    out = {w: model_and_inputs(structures, 256, residue_window=w) for w in (32, 4096, 8)}
+    res = {w: model(x, sigma, ctx)["residue"] for w, (model, ctx, x, sigma) in out.items()}
+    assert torch.equal(res[32], res[4096])  # 32 residues fit a window of 32: full attention
+    assert not torch.allclose(res[8], res[4096])  # a window of 8 leaves residues out: another computation
+
+
 def test_local_attention_trains_on_padded_batches_with_finite_gradients():
     structures = two_crops(400, 80)  # the short crop's padding fills whole blocks
     model, ctx, x, sigma = model_and_inputs(structures, 16)
@@ -73,6 +82,7 @@ def test_local_attention_trains_on_padded_batches_with_finite_gradients():
 
 
 @pytest.mark.parametrize("window", [0, 6, -4])
-def test_bad_windows_are_refused(window):
-    with pytest.raises(ParameterError, match="atom_window"):
-        ModelConfig(atom_window=window)
+@pytest.mark.parametrize("name", ["atom_window", "residue_window"])
+def test_bad_windows_are_refused(name, window):
+    with pytest.raises(ParameterError, match=name):
+        ModelConfig(**{name: window})
