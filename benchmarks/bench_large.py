@@ -29,21 +29,32 @@ from pomodoro_core.core.structure import find_structure, load_structure
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def doubled_3pwp(path: Path) -> Path:
+def tiled_3pwp(path: Path, copies: int = 2) -> Path:
+    """3PWP and copies - 1 more of its chains, each 120 Å further along x (PDB for 2 copies, else mmCIF)."""
     st = gemmi.read_structure(str(find_structure("3PWP")))
-    model = st[0]
-    names = [ch.name for ch in model]
-    free = [c for c in string.ascii_uppercase if c not in names]
-    for name, new in zip(names, free, strict=False):
-        chain = model[name].clone()
-        chain.name = new
-        for residue in chain:
-            for atom in residue:
-                atom.pos = gemmi.Position(atom.pos.x + 120.0, atom.pos.y, atom.pos.z)
-        model.add_chain(chain)
     st.remove_ligands_and_waters()
-    st.write_pdb(str(path))
+    model = st[0]
+    originals = [model[ch.name].clone() for ch in model]
+    free = iter([c for c in string.ascii_uppercase if c not in [ch.name for ch in originals]])
+    for copy in range(1, copies):
+        for original in originals:
+            chain = original.clone()
+            chain.name = next(free) if copies == 2 else f"{original.name}{copy}"
+            for residue in chain:
+                for atom in residue:
+                    atom.pos = gemmi.Position(atom.pos.x + 120.0 * copy, atom.pos.y, atom.pos.z)
+            model.add_chain(chain)
+    if copies == 2:
+        st.write_pdb(str(path))
+    else:
+        st.setup_entities()
+        st.make_mmcif_document().write_file(str(path))
     return path
+
+
+def doubled_3pwp(path: Path) -> Path:
+    """3KPR's size: 13,276 heavy / 8,186 backbone+CB atoms."""
+    return tiled_3pwp(path, 2)
 
 
 def notebook_01(path: Path) -> tuple[float, float, str]:

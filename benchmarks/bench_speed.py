@@ -5,9 +5,10 @@
 1. sgemm peak on one core (a 1024^3 float32 matmul): the floor every figure is set against.
 2. The training step at the default size (5PTI crop, 157 atoms, batch 8, 1 thread): ms per step, the
    FLOPs of one step (torch's FlopCounterMode), the floor FLOPs / peak, target 25 ms.
-3. Cost against structure size, batch 8: 157, 994 (4E43), 4093 (3PWP) and 8186 atoms (3PWP doubled,
-   the size of 3KPR), the exponent from the smallest to the largest, target < 1 s at 8186 atoms, and
-   that step's floor FLOPs / peak (attention counted: torch's counter misses the CPU flash kernel).
+3. Cost against structure size, batch 8: 157, 994 (4E43), 4093 (3PWP), 8186 atoms (3PWP doubled,
+   the size of 3KPR) and 49,116 atoms (3PWP x 12, a 50k-atom complex), the exponents from 157 to 8186
+   and from 8186 to 49,116 atoms, target < 1 s at 8186 atoms, that step's floor FLOPs / peak (attention
+   counted: torch's counter misses the CPU flash kernel), and the process's peak memory.
 4. The Monte Carlo moments, 1000 draws: 994 atoms (target 0.3 s), 8186 atoms (target 3 s).
 5. Threads, loaded and quiet: training steps/s with 1 and 2 intra-op threads, alone and beside one
    busy process (what any other job does to a 2-core machine), each in its own process.
@@ -19,6 +20,7 @@ import argparse
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,7 +32,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode, register_flop_formula, sdpa_backward_flop_count, sdpa_flop_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_large import doubled_3pwp, moments  # noqa: E402
+from bench_large import doubled_3pwp, moments, tiled_3pwp  # noqa: E402
 
 from pomodoro_core.core.structure import find_structure, load_structure  # noqa: E402
 from pomodoro_core.experiments import ablation  # noqa: E402
@@ -99,7 +101,7 @@ def step_flops(structure, config: TrainConfig) -> int:
 def scaling(structures: list, config: TrainConfig, quick: bool) -> list[tuple[int, float]]:
     rows = []
     for s in structures:
-        steps = 10 if s.n_atoms < 1000 else (1 if quick else 2)
+        steps = 10 if s.n_atoms < 1000 else (1 if quick or s.n_atoms > 10_000 else 2)
         rows.append((s.n_atoms, step_time(s, config, steps, repeats=1 if s.n_atoms > 1000 else 2)))
     return rows
 
@@ -162,14 +164,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         big = load_structure(doubled_3pwp(Path(tmp) / "3pwp_doubled.pdb"))
-    sizes = [crop, load_structure(find_structure("4E43")), load_structure(find_structure("3PWP")), big]
+        huge = load_structure(tiled_3pwp(Path(tmp) / "3pwp_x12.cif", 12))
+    sizes = [crop, load_structure(find_structure("4E43")), load_structure(find_structure("3PWP")), big, huge]
     config = TrainConfig(batch_size=base.batch_size)
     rows = scaling(sizes, config, args.quick)
-    (n0, t0), (n1, t1) = rows[0], rows[-1]
-    print(f"\ntraining step against structure size (batch {config.batch_size}, atom window {config.model.atom_window}):")
+    (n0, t0), (n1, t1), (n2, t2) = rows[0], rows[-2], rows[-1]
+    windows = f"atom window {config.model.atom_window}, residue window {config.model.residue_window}"
+    print(f"\ntraining step against structure size (batch {config.batch_size}, {windows}):")
     for n, tn in rows:
         print(f"  {n:>6} atoms: {1000 * tn:8.0f} ms per step, {1000 * tn / n:.3f} ms per atom")
-    print(f"  exponent {n0} -> {n1} atoms: {math.log(t1 / t0) / math.log(n1 / n0):.2f} (1 = linear; 2 = all-pairs attention)")
+    for (na, ta), (nb, tb) in (((n0, t0), (n1, t1)), ((n1, t1), (n2, t2))):
+        print(f"  exponent {na} -> {nb} atoms: {math.log(tb / ta) / math.log(nb / na):.2f} (1 = linear; 2 = all-pairs attention)")
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"  peak memory of this process so far (the {n2}-atom step's): {peak_gb:.1f} GB")
     big_flops = step_flops(big, config)
     print(f"  {big_flops / 1e9:.1f} GFLOP per step at {n1} atoms, {big_flops / t1 / 1e9:.1f} GFLOP/s achieved")
     print(ratio_line(f"step at {n1} atoms", t1, "s", 1.0, big_flops / peak / 1e9))

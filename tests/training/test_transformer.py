@@ -72,12 +72,12 @@ def test_the_residue_track_is_local_above_its_window_only():
 
 
 def test_local_attention_trains_on_padded_batches_with_finite_gradients():
-    structures = two_crops(400, 80)  # the short crop's padding fills whole blocks
-    model, ctx, x, sigma = model_and_inputs(structures, 16)
-    out = model(x, sigma, ctx)["atom"]
+    structures = two_crops(400, 80)  # the short crop's padding fills whole blocks, of atoms and of residues
+    model, ctx, x, sigma = model_and_inputs(structures, 16, residue_window=8)
+    out = model(x, sigma, ctx)
     n = structures[1].n_atoms
-    assert torch.isfinite(out).all()
-    out[1, :n].square().sum().backward()
+    assert all(torch.isfinite(t).all() for t in out.values())
+    (out["atom"][1, :n].square().sum() + out["residue"][1, : n // 5].square().sum()).backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 
