@@ -180,7 +180,7 @@ def main() -> None:
     one = config.with_(batch_size=1)  # FLOPs are linear in batch: per atom-sample, counted at batch 1
     per_atom = {s.n_atoms: step_flops(s, one) / s.n_atoms for s in (big, huge)}
     print(f"  FLOPs per atom and sample: {per_atom[n1] / 1e6:.3f} M at {n1} atoms, {per_atom[n2] / 1e6:.3f} M at {n2} "
-          f"({per_atom[n2] / per_atom[n1]:.2f}x: the FLOPs are linear; time above it is memory traffic)")  # fmt: skip
+          f"({per_atom[n2] / per_atom[n1]:.2f}x: linear FLOPs; a slower step per FLOP is the memory system's)")  # fmt: skip
     big_flops = step_flops(big, config)
     print(f"  {big_flops / 1e9:.1f} GFLOP per step at {n1} atoms, {big_flops / t1 / 1e9:.1f} GFLOP/s achieved")
     print(ratio_line(f"step at {n1} atoms", t1, "s", 1.0, big_flops / peak / 1e9))
