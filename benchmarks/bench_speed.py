@@ -11,7 +11,8 @@
    counted: torch's counter misses the CPU flash kernel), and the process's peak memory.
 4. The Monte Carlo moments, 1000 draws: 994 atoms (target 0.3 s), 8186 atoms (target 3 s).
 5. Threads, loaded and quiet: training steps/s with 1 and 2 intra-op threads, alone and beside one
-   busy process (what any other job does to a 2-core machine), each in its own process.
+   busy process (what any other job does to a 2-core machine), each in its own process, in interleaved rounds.
+6. The machine's drift: the default step again at the end, as a ratio to the start.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,24 +120,35 @@ print(r.metrics.height / r.seconds)
 """
 
 
-def threads_table(steps: int) -> dict[tuple[str, int], float]:
-    """Training steps/s for (quiet | loaded) x (1 | 2 threads), each a fresh process."""
-    out = {}
-    for load in ("quiet", "loaded"):
-        busy = None
-        if load == "loaded":  # one process spinning on a core, as any other job would
-            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        try:
-            for threads in (1, 2):
-                env = dict(os.environ, POMODORO_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-                res = subprocess.run(
-                    [sys.executable, "-c", THREADS_CHILD, str(steps)], capture_output=True, text=True, env=env, cwd=ROOT
-                )
-                out[(load, threads)] = float(res.stdout.strip().splitlines()[-1])
-        finally:
-            if busy:
-                busy.kill()
+def steps_per_second(load: str, threads: int, steps: int) -> float:
+    """Training steps/s of a fresh process with `threads` intra-op threads, alone or beside one busy process."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load == "loaded" else None
+    try:  # the busy process spins on a core, as any other job would
+        env = dict(os.environ, POMODORO_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        res = subprocess.run([sys.executable, "-c", THREADS_CHILD, str(steps)], capture_output=True, text=True, env=env, cwd=ROOT)
+        return float(res.stdout.strip().splitlines()[-1])
+    finally:
+        if busy:
+            busy.kill()
+
+
+def threads_table(steps: int, rounds: int) -> dict[tuple[str, int], list[float]]:
+    """Steps/s for (quiet | loaded) x (1 | 2 threads), one list per condition with one value per round.
+
+    Each round runs the four conditions once, in an order rotated from round to round, so that a slow spell of the
+    machine (timings here drift by 20-50 % over minutes) falls on every condition alike; ratios are taken within rounds."""
+    conditions = [(load, threads) for load in ("quiet", "loaded") for threads in (1, 2)]
+    out = {c: [] for c in conditions}
+    for r in range(rounds):
+        for load, threads in conditions[r % 4 :] + conditions[: r % 4]:
+            out[(load, threads)].append(steps_per_second(load, threads, steps))
     return out
+
+
+def within_rounds(a: list[float], b: list[float]) -> str:
+    """The median and range over rounds of a / b, each ratio from one round."""
+    r = sorted(x / y for x, y in zip(a, b, strict=True))
+    return f"{statistics.median(r):.2f}x ({r[0]:.2f}-{r[-1]:.2f})"
 
 
 def ratio_line(label: str, value: float, unit: str, target: float, floor: float | None = None) -> str:
@@ -194,13 +207,21 @@ def main() -> None:
     print(ratio_line(f"{small.n_atoms} atoms", m_small, "s", 0.3))
     print(ratio_line(f"{big.n_atoms} atoms", m_big, "s", 3.0))
 
-    table = threads_table(20 if args.quick else 60)
-    print("\ntraining steps/s by threads, each a fresh process (loaded: one other process spinning on a core):")
+    rounds = 2 if args.quick else 3
+    table = threads_table(20 if args.quick else 60, rounds)
+    print(f"\ntraining steps/s by threads, each a fresh process (loaded: one other process spinning on a core); "
+          f"medians of {rounds} interleaved rounds, ratios within a round (median, range):")  # fmt: skip
+    med = {c: statistics.median(v) for c, v in table.items()}
     for load in ("quiet", "loaded"):
         one, two = table[(load, 1)], table[(load, 2)]
-        print(f"  {load:>6}: 1 thread {one:6.1f}/s, 2 threads {two:6.1f}/s; 2 threads give {two / one:.2f}x the rate")
-    print(f"  loaded / quiet: 1 thread {table[('loaded', 1)] / table[('quiet', 1)]:.2f}x, "
-          f"2 threads {table[('loaded', 2)] / table[('quiet', 2)]:.2f}x")  # fmt: skip
+        print(f"  {load:>6}: 1 thread {med[(load, 1)]:6.1f}/s, 2 threads {med[(load, 2)]:6.1f}/s; "
+              f"2 threads give {within_rounds(two, one)} the rate")  # fmt: skip
+    print(f"  loaded / quiet: 1 thread {within_rounds(table[('loaded', 1)], table[('quiet', 1)])}, "
+          f"2 threads {within_rounds(table[('loaded', 2)], table[('quiet', 2)])}")  # fmt: skip
+
+    again = step_time(crop, base, 20 if args.quick else 100)
+    print(f"\nthe machine's drift over this run: the default step took {1000 * again:.1f} ms at the end against "
+          f"{1000 * t:.1f} ms at the start ({again / t:.2f}x); ratios above are from stretches minutes apart")  # fmt: skip
 
 
 if __name__ == "__main__":
