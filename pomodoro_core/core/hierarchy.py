@@ -62,6 +62,7 @@ class Hierarchy:
     atom_mask: torch.Tensor  # (B, N) bool
     residue_mask: torch.Tensor  # (B, R) bool
     chain_mask: torch.Tensor  # (B, C) bool
+    sizes: tuple[tuple[int, int, int], ...] | None = None  # (atoms, residues, chains) of each structure, on the host
 
     @property
     def n_residues(self) -> int:
@@ -81,17 +82,30 @@ class Hierarchy:
 
     def select(self, index: torch.Tensor) -> Hierarchy:
         """The structures at `index` (B,) of a padded batch, in that order (repeats allowed)."""
-        return Hierarchy(
-            *(
-                t.index_select(0, index)
-                for t in (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask)
-            )
-        )
+        tensors = (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask)
+        return Hierarchy(*(t.index_select(0, index) for t in tensors), sizes=self._selected_sizes(index))
+
+    def _selected_sizes(self, index: torch.Tensor) -> tuple[tuple[int, int, int], ...] | None:
+        if self.sizes is None:
+            return None
+        if len(set(self.sizes)) == 1:  # all alike (one structure): no need to read the index from the device
+            return self.sizes[:1] * int(index.shape[0])
+        return tuple(self.sizes[i] for i in index.tolist())
 
     def to(self, device: torch.device | str) -> Hierarchy:
-        return Hierarchy(
-            *(t.to(device) for t in (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask))
-        )
+        tensors = (self.atom_residue, self.residue_chain, self.atom_mask, self.residue_mask, self.chain_mask)
+        return Hierarchy(*(t.to(device) for t in tensors), sizes=self.sizes)
+
+    def padding_masks(self) -> dict[str, torch.Tensor | None]:
+        """Each level's mask, or None where no structure is padded at that level: decided on the host from
+        `sizes` (no device sync, nothing that breaks a torch.compile graph), from the mask without them."""
+        masks = (self.atom_mask, self.residue_mask, self.chain_mask)
+        if self.sizes is None:
+            return {lvl: None if bool(m.all()) else m for lvl, m in zip(LEVELS, masks, strict=True)}
+        return {
+            lvl: None if all(s[k] == m.shape[-1] for s in self.sizes) else m
+            for k, (lvl, m) in enumerate(zip(LEVELS, masks, strict=True))
+        }
 
     @classmethod
     def from_structures(cls, structures: Sequence[Structure], device: torch.device | str = "cpu") -> Hierarchy:
@@ -111,7 +125,8 @@ class Hierarchy:
             rm[b, : s.n_residues] = True
             cm[b, : s.n_chains] = True
         t = lambda a: torch.from_numpy(a).to(device)  # noqa: E731
-        return cls(t(ar), t(rc), t(am), t(rm), t(cm))
+        sizes = tuple((s.n_atoms, s.n_residues, s.n_chains) for s in structures)
+        return cls(t(ar), t(rc), t(am), t(rm), t(cm), sizes)
 
     @classmethod
     def from_structure(cls, structure: Structure, device: torch.device | str = "cpu") -> Hierarchy:

@@ -55,7 +55,7 @@ def local_attention(q, k, v, mask: torch.Tensor | None, window: int) -> torch.Te
 
 
 class Track(nn.Module):
-    """Pre-norm self-attention (scaled_dot_product_attention; no mask when nothing is padded) + MLP.
+    """Pre-norm self-attention (scaled_dot_product_attention; mask None when nothing is padded) + MLP.
     With `window`, attention is local (`local_attention`) once the level holds more than `window` units."""
 
     def __init__(self, width: int, heads: int, window: int | None = None):
@@ -65,14 +65,13 @@ class Track(nn.Module):
         self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
         self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.SiLU(), nn.Linear(2 * width, width))
 
-    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         B, N, W = h.shape
         q, k, v = self.qkv(self.norm1(h)).view(B, N, 3, self.heads, W // self.heads).permute(2, 0, 3, 1, 4)
-        unpadded = bool(mask.all())
         if self.window is not None and N > self.window:
-            y = local_attention(q, k, v, None if unpadded else mask, self.window)
+            y = local_attention(q, k, v, mask, self.window)
         else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=None if unpadded else mask.expand(B, N)[:, None, None, :])
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else mask.expand(B, N)[:, None, None, :])
         h = h + self.proj(y.transpose(1, 2).reshape(B, N, W))
         return h + self.mlp(self.norm2(h))
 
@@ -87,6 +86,7 @@ class Block(nn.Module):
         self.down = nn.ModuleDict({lvl: nn.Linear(width, width) for lvl in ("atom", "residue")})
 
     def forward(self, h: dict, hier: Hierarchy, masks: dict) -> dict:
+        """masks: `Hierarchy.padding_masks()` (None at a level without padding)."""
         a, r, c = h["atom"], h["residue"], h["chain"]
         r = r + self.up["residue"](hier.residue_centroids(a))
         c = c + self.up["chain"](hier.chain_centroids(r))
@@ -120,6 +120,7 @@ class MultiscaleTransformer(nn.Module):
     def forward(self, x_in: dict, c_noise: dict, ctx: Context) -> dict[str, torch.Tensor]:
         """x_in[l] (B, n_l, 3) = c_in x_l,noisy; c_noise[l] (B,); ctx for the same B samples."""
         h = self.inputs(c_noise, ctx, coords=x_in)
+        masks = ctx.hierarchy.padding_masks()
         for block in self.blocks:
-            h = block(h, ctx.hierarchy, ctx.masks())
+            h = block(h, ctx.hierarchy, masks)
         return {lvl: self.out[lvl](h[lvl]) for lvl in LEVELS}

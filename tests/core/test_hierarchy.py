@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -63,3 +65,19 @@ def test_index_tensors_are_linear_in_size(dimer_crop):
     assert total <= 2 * (dimer_crop.n_atoms + dimer_crop.n_residues + dimer_crop.n_chains)
     with pytest.raises(RuntimeError):
         broadcast(torch.zeros(1, 2, 3), torch.tensor([0, 5]))
+
+
+def test_padding_masks_are_decided_on_the_host_and_agree_with_the_masks(complex_4e43, dimer_crop):
+    """A level's mask is None exactly where no structure of the batch is padded at that level, before and after
+    `select`, with the sizes (host ints) and without them (read from the masks)."""
+    small = contiguous_crop(complex_4e43, 20, seed=0)
+    h = Hierarchy.from_structures([small, dimer_crop])
+    assert h.sizes == ((small.n_atoms, 20, small.n_chains), (dimer_crop.n_atoms, dimer_crop.n_residues, dimer_crop.n_chains))
+    bigger = 0 if small.n_atoms > dimer_crop.n_atoms else 1
+    for index in ([0, 1], [bigger, bigger], [1 - bigger]):
+        picked = h.select(torch.tensor(index))
+        from_masks = replace(picked, sizes=None).padding_masks()
+        for lvl, m in picked.padding_masks().items():
+            assert (m is None) == (from_masks[lvl] is None) == bool(getattr(picked, f"{lvl}_mask").all())
+    copies = Hierarchy.from_structure(small).select(torch.zeros(5, dtype=torch.long))
+    assert copies.sizes == h.sizes[:1] * 5 and all(m is None for m in copies.padding_masks().values())
